@@ -1,0 +1,226 @@
+// Package activities holds every side effect the workflows perform. Activities is a struct whose
+// fields are its dependencies, each a narrow interface defined here, so tests pass small fakes and
+// the worker passes the real store and SMS sender.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/store"
+)
+
+// Store is the persistence the activities need.
+type Store interface {
+	Tenant(ctx context.Context, id string) (store.Tenant, error)
+	OpenConversation(ctx context.Context, in store.OpenConversation) (int64, error)
+	RecordMissedCall(ctx context.Context, in store.MissedCall) (owner int64, err error)
+	RecordInbound(ctx context.Context, in store.InboundMessage) (stored bool, err error)
+	SetConversationStage(ctx context.Context, tenantID string, conversationID int64, stage conversation.Stage, closedAt *time.Time) error
+	ClaimOutbox(ctx context.Context, key, tenantID, recipientHash string) (store.OutboxEntry, error)
+	CompleteOutbox(ctx context.Context, m store.SentMessage) error
+	FailOutbox(ctx context.Context, key, reason string) error
+}
+
+// Activities is registered with the worker as one struct; workflows reference its methods through
+// a typed nil pointer so a renamed activity is a compile error.
+type Activities struct {
+	Store Store
+	SMS   sms.Sender
+	// Now is the clock for timestamps the activities record; nil means time.Now.
+	Now func() time.Time
+}
+
+// Error types that workflows can branch on.
+const (
+	ErrTypeTenantNotFound = "TenantNotFound"
+	ErrTypeSMSRejected    = "SMSRejected"
+)
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// TenantProfile is what a conversation needs to know about the business.
+type TenantProfile struct {
+	TenantID     string
+	Name         string
+	Timezone     string
+	GreetingText string
+	// Active is false for a tenant that is closing or closed: its callers are not texted.
+	Active bool
+}
+
+// LoadTenantProfile reads the tenant's current profile.
+func (a *Activities) LoadTenantProfile(ctx context.Context, tenantID string) (TenantProfile, error) {
+	t, err := a.Store.Tenant(ctx, tenantID)
+	if errors.Is(err, store.ErrNotFound) {
+		return TenantProfile{}, temporal.NewNonRetryableApplicationError("tenant not found", ErrTypeTenantNotFound, nil)
+	}
+	if err != nil {
+		return TenantProfile{}, err
+	}
+	return TenantProfile{TenantID: t.ID, Name: t.Name, Timezone: t.Timezone, GreetingText: t.GreetingText, Active: t.Status == store.TenantStatusActive}, nil
+}
+
+// OpenConversationInput opens (or finds) the conversation row for a workflow chain.
+type OpenConversationInput struct {
+	TenantID  string
+	Caller    string // E.164
+	PhoneHash string
+	Trigger   conversation.Trigger
+	Stage     conversation.Stage
+	// FirstRunID is the workflow's first run, which continue-as-new preserves.
+	FirstRunID string
+}
+
+// OpenConversation records the contact and conversation, keyed by workflow ID and first run ID so
+// a retried call always lands on the same row.
+func (a *Activities) OpenConversation(ctx context.Context, in OpenConversationInput) (int64, error) {
+	info := activity.GetInfo(ctx)
+	return a.Store.OpenConversation(ctx, store.OpenConversation{
+		TenantID:   in.TenantID,
+		PhoneE164:  in.Caller,
+		PhoneHash:  in.PhoneHash,
+		WorkflowID: info.WorkflowExecution.ID,
+		FirstRunID: in.FirstRunID,
+		Trigger:    in.Trigger,
+		Stage:      in.Stage,
+	})
+}
+
+// RecordMissedCallInput is one missed call to store.
+type RecordMissedCallInput struct {
+	TenantID       string
+	ConversationID int64
+	PhoneHash      string
+	CallSid        string
+	Status         string
+	OccurredAt     time.Time
+}
+
+// RecordMissedCallResult says whether the call was new to this conversation.
+type RecordMissedCallResult struct {
+	// HandledElsewhere is true when an earlier conversation already recorded this CallSid: Twilio
+	// retried the webhook after that conversation ended, and nobody should be texted again.
+	HandledElsewhere bool
+}
+
+// RecordMissedCall stores the call and the caller's implied consent.
+func (a *Activities) RecordMissedCall(ctx context.Context, in RecordMissedCallInput) (RecordMissedCallResult, error) {
+	owner, err := a.Store.RecordMissedCall(ctx, store.MissedCall{
+		TenantID: in.TenantID, ConversationID: in.ConversationID, PhoneHash: in.PhoneHash,
+		CallSid: in.CallSid, Status: in.Status, OccurredAt: in.OccurredAt,
+	})
+	if err != nil {
+		return RecordMissedCallResult{}, err
+	}
+	return RecordMissedCallResult{HandledElsewhere: owner != in.ConversationID}, nil
+}
+
+// RecordInboundInput is one inbound SMS to store.
+type RecordInboundInput struct {
+	TenantID       string
+	ConversationID int64
+	PhoneHash      string
+	MessageSid     string
+	Body           string
+	NumMedia       int
+	ReceivedAt     time.Time
+}
+
+// RecordInbound stores an inbound message once per MessageSid.
+func (a *Activities) RecordInbound(ctx context.Context, in RecordInboundInput) (bool, error) {
+	return a.Store.RecordInbound(ctx, store.InboundMessage{
+		TenantID: in.TenantID, ConversationID: in.ConversationID, PhoneHash: in.PhoneHash,
+		MessageSid: in.MessageSid, Body: in.Body, NumMedia: in.NumMedia, ReceivedAt: in.ReceivedAt,
+	})
+}
+
+// SetStageInput records a conversation's stage.
+type SetStageInput struct {
+	TenantID       string
+	ConversationID int64
+	Stage          conversation.Stage
+	Closed         bool
+}
+
+// SetConversationStage mirrors the workflow's stage into the conversation row.
+func (a *Activities) SetConversationStage(ctx context.Context, in SetStageInput) error {
+	var closedAt *time.Time
+	if in.Closed {
+		t := a.now()
+		closedAt = &t
+	}
+	return a.Store.SetConversationStage(ctx, in.TenantID, in.ConversationID, in.Stage, closedAt)
+}
+
+// SendSMSInput is one outbound text.
+type SendSMSInput struct {
+	TenantID       string
+	ConversationID int64
+	From           string
+	To             string
+	PhoneHash      string
+	Body           string
+	// Step names the send within its workflow ("first-text", "reply-3"); with the workflow ID it
+	// forms the idempotency key.
+	Step string
+}
+
+// SendSMSResult reports the provider's ID for the text.
+type SendSMSResult struct {
+	ProviderMessageID string
+	// AlreadySent is true when an earlier attempt had completed the send.
+	AlreadySent bool
+}
+
+// SendSMS sends a text at most once per (workflow, step). It claims an outbox row first; a row
+// already marked sent short-circuits the retry.
+func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResult, error) {
+	if in.Step == "" {
+		return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: step is required", "InvalidInput", nil)
+	}
+	key := IdempotencyKey(activity.GetInfo(ctx).WorkflowExecution.ID, in.Step)
+	entry, err := a.Store.ClaimOutbox(ctx, key, in.TenantID, in.PhoneHash)
+	if err != nil {
+		return SendSMSResult{}, err
+	}
+	switch entry.Status {
+	case store.OutboxSent:
+		return SendSMSResult{ProviderMessageID: entry.ProviderMessageID, AlreadySent: true}, nil
+	case store.OutboxFailed:
+		return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: rejected earlier", ErrTypeSMSRejected, nil)
+	}
+	id, err := a.SMS.Send(ctx, sms.Message{TenantID: in.TenantID, From: in.From, To: in.To, Body: in.Body, IdempotencyKey: key})
+	if err != nil {
+		var perm *sms.PermanentError
+		if errors.As(err, &perm) {
+			if ferr := a.Store.FailOutbox(ctx, key, perm.Error()); ferr != nil {
+				return SendSMSResult{}, ferr
+			}
+			return SendSMSResult{}, temporal.NewNonRetryableApplicationError(perm.Error(), ErrTypeSMSRejected, nil)
+		}
+		return SendSMSResult{}, fmt.Errorf("send sms: %w", err)
+	}
+	if err := a.Store.CompleteOutbox(ctx, store.SentMessage{
+		Key: key, TenantID: in.TenantID, ConversationID: in.ConversationID, Body: in.Body,
+		ProviderMessageID: id, SentAt: a.now(),
+	}); err != nil {
+		return SendSMSResult{}, err
+	}
+	return SendSMSResult{ProviderMessageID: id}, nil
+}
+
+// IdempotencyKey is the outbox key for a step of a workflow.
+func IdempotencyKey(workflowID, step string) string { return workflowID + "#" + step }

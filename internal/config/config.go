@@ -1,0 +1,145 @@
+// Package config reads Ringback's settings once, from a lookup function the caller supplies (the
+// process environment in production, a map in tests), into one struct that is passed down.
+// Nothing else in Ringback reads the environment.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/ringback/ringback/internal/phone"
+)
+
+// Env names the deployment flavour.
+type Env string
+
+const (
+	// Dev relaxes secret requirements and allows the sandbox SMS sender.
+	Dev Env = "dev"
+	// Production refuses to start without every secret.
+	Production Env = "production"
+)
+
+// Config is everything the worker, the starter and the CLI need. Temporal connection settings are
+// not here: the SDK's envconfig reads TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS and API keys.
+type Config struct {
+	Env         Env
+	DatabaseURL string
+	TaskQueue   string
+
+	ListenAddr string
+	// PublicURL is the scheme://host[:port] Twilio uses to reach the starter; signatures are
+	// computed over it, so it must match what is configured in the Twilio console exactly.
+	PublicURL string
+
+	TwilioAccountSID string
+	TwilioAuthToken  string
+	// TwilioAPIURL replaces https://api.twilio.com, for a Twilio-compatible proxy or a test fake.
+	TwilioAPIURL string
+
+	PhoneHashKey []byte
+	AdminToken   string
+
+	ConversationIdleTimeout time.Duration
+}
+
+// Sandbox reports whether outbound texts go to the sandbox sender instead of Twilio.
+func (c Config) Sandbox() bool { return c.TwilioAccountSID == "" }
+
+// Lookup returns an environment variable and whether it was set.
+type Lookup func(key string) (string, bool)
+
+// FromMap adapts a map to a Lookup, for tests and for composing defaults.
+func FromMap(m map[string]string) Lookup {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// Role says which process is loading, so only the settings it uses are demanded.
+type Role int
+
+const (
+	// Worker runs workflows and activities.
+	Worker Role = iota
+	// Starter serves HTTP ingress.
+	Starter
+	// CLI runs operator commands; it needs the database and, for some commands, the secrets.
+	CLI
+)
+
+// Load reads and validates the configuration for role.
+func Load(lookup Lookup, role Role) (Config, error) {
+	get := func(k, def string) string {
+		if v, ok := lookup(k); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	var errs []error
+	c := Config{
+		Env:              Env(get("RINGBACK_ENV", string(Production))),
+		DatabaseURL:      get("DATABASE_URL", ""),
+		TaskQueue:        get("RINGBACK_TASK_QUEUE", "ringback"),
+		ListenAddr:       get("RINGBACK_LISTEN_ADDR", ":8080"),
+		PublicURL:        strings.TrimRight(get("RINGBACK_PUBLIC_URL", ""), "/"),
+		TwilioAccountSID: get("TWILIO_ACCOUNT_SID", ""),
+		TwilioAuthToken:  get("TWILIO_AUTH_TOKEN", ""),
+		TwilioAPIURL:     strings.TrimRight(get("TWILIO_API_URL", "https://api.twilio.com"), "/"),
+		AdminToken:       get("RINGBACK_ADMIN_TOKEN", ""),
+	}
+	if c.Env != Dev && c.Env != Production {
+		errs = append(errs, fmt.Errorf("RINGBACK_ENV: %q is neither %q nor %q", c.Env, Dev, Production))
+	}
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL: required"))
+	}
+	idle, err := time.ParseDuration(get("RINGBACK_CONVERSATION_IDLE_TIMEOUT", "24h"))
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("RINGBACK_CONVERSATION_IDLE_TIMEOUT: %w", err))
+	case idle < time.Minute:
+		errs = append(errs, errors.New("RINGBACK_CONVERSATION_IDLE_TIMEOUT: must be at least 1m"))
+	}
+	c.ConversationIdleTimeout = idle
+	if key := get("RINGBACK_PHONE_HASH_KEY", ""); key != "" {
+		c.PhoneHashKey = []byte(key)
+		if len(key) < phone.MinKeyLen {
+			errs = append(errs, fmt.Errorf("RINGBACK_PHONE_HASH_KEY: need at least %d characters", phone.MinKeyLen))
+		}
+	}
+	if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, errors.New("TWILIO_API_URL: must be an http(s) URL"))
+	}
+	if c.Env == Production && c.TwilioAccountSID == "" && role == Worker {
+		errs = append(errs, errors.New("TWILIO_ACCOUNT_SID: required in production (the sandbox sender is for RINGBACK_ENV=dev only)"))
+	}
+	if c.TwilioAccountSID != "" && c.TwilioAuthToken == "" && role == Worker {
+		errs = append(errs, errors.New("TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set"))
+	}
+	if role == Worker || role == Starter {
+		if c.PhoneHashKey == nil {
+			errs = append(errs, errors.New("RINGBACK_PHONE_HASH_KEY: required"))
+		}
+	}
+	if role == Starter {
+		if c.TwilioAuthToken == "" {
+			errs = append(errs, errors.New("TWILIO_AUTH_TOKEN: required to check webhook signatures"))
+		}
+		if c.AdminToken == "" {
+			errs = append(errs, errors.New("RINGBACK_ADMIN_TOKEN: required for the admin API"))
+		} else if len(c.AdminToken) < 24 {
+			errs = append(errs, errors.New("RINGBACK_ADMIN_TOKEN: need at least 24 characters"))
+		}
+		if u, err := url.Parse(c.PublicURL); c.PublicURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, errors.New("RINGBACK_PUBLIC_URL: required, as scheme://host[:port] exactly as configured in Twilio"))
+		} else if c.Env == Production && u.Scheme != "https" {
+			errs = append(errs, errors.New("RINGBACK_PUBLIC_URL: must be https in production"))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration:\n%w", err)
+	}
+	return c, nil
+}

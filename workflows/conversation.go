@@ -1,0 +1,394 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/ringback/ringback/activities"
+	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/greeting"
+)
+
+// Names of the conversation workflow's message handlers.
+const (
+	// SignalMissedCall reports another missed call from the same caller.
+	SignalMissedCall = "missed-call"
+	// UpdateInboundSMS delivers a text from the caller; it completes once the text is stored.
+	UpdateInboundSMS = "inbound-sms"
+	// QueryState returns the conversation's State.
+	QueryState = "state"
+)
+
+// ErrTypeConversationClosing is the update rejection a caller's text gets while the conversation
+// is shutting down; the starter retries, and the retry opens a new conversation.
+const ErrTypeConversationClosing = "ConversationClosing"
+
+// MaxInboundBodyRunes is the longest inbound text accepted: Twilio's limit for a concatenated SMS.
+const MaxInboundBodyRunes = 1600
+
+// ConversationInput starts (or continues) a caller's conversation.
+type ConversationInput struct {
+	TenantID       string
+	Caller         string // E.164; payloads are encrypted, IDs and search attributes never hold it
+	CallerHash     string
+	BusinessNumber string // the tenant number the caller reached, used as the sender
+	Trigger        conversation.Trigger
+	// FirstCall is the missed call that opened the conversation, when Trigger is a missed call.
+	FirstCall   *MissedCall
+	IdleTimeout time.Duration
+	// Carry is the state handed over by continue-as-new; nil on a fresh start.
+	Carry *Carry
+}
+
+// MissedCall is one unanswered call from the caller.
+type MissedCall struct {
+	CallSid string
+	Status  string
+	At      time.Time
+}
+
+// InboundSMS is one text from the caller.
+type InboundSMS struct {
+	MessageSid string
+	Body       string
+	NumMedia   int
+	ReceivedAt time.Time
+}
+
+// InboundResult reports what happened to an InboundSMS.
+type InboundResult struct {
+	// Stored is false when the message had been stored before (a retried webhook).
+	Stored bool
+}
+
+// State is what the state query returns and what continue-as-new carries. It holds counts and
+// enums only.
+type State struct {
+	Stage            conversation.Stage
+	Trigger          conversation.Trigger
+	ConversationID   int64
+	FirstTextSent    bool
+	MissedCalls      int
+	InboundMessages  int
+	OutboundMessages int
+	OpenedAt         time.Time
+	LastActivityAt   time.Time
+	// CloseReason says why a closed conversation closed.
+	CloseReason string
+}
+
+// Carry is the state continue-as-new passes to the next run.
+type Carry struct {
+	State        State
+	SeenCallSids []string
+	PendingCalls []MissedCall
+}
+
+// Close reasons.
+const (
+	CloseIdle          = "idle"
+	CloseTenantPaused  = "tenant_not_active"
+	CloseAlreadyCalled = "call_already_handled"
+)
+
+// Conversation is the workflow behind one caller's conversation with one business: it texts the
+// caller back, stores what they send, and closes after a quiet spell.
+func Conversation(ctx workflow.Context, in ConversationInput) (State, error) {
+	if in.TenantID == "" || in.Caller == "" || in.CallerHash == "" || in.BusinessNumber == "" || !in.Trigger.Valid() {
+		return State{}, temporal.NewNonRetryableApplicationError("conversation: incomplete input", "InvalidInput", nil)
+	}
+	if in.IdleTimeout <= 0 {
+		return State{}, temporal.NewNonRetryableApplicationError("conversation: idle timeout must be positive", "InvalidInput", nil)
+	}
+	c := &conversationRun{in: in, seenCalls: map[string]bool{}}
+	if in.Carry != nil {
+		c.state = in.Carry.State
+		c.pendingCalls = in.Carry.PendingCalls
+		for _, sid := range in.Carry.SeenCallSids {
+			c.seenCalls[sid] = true
+		}
+	} else {
+		c.state = State{Stage: conversation.StageOpening, Trigger: in.Trigger, OpenedAt: workflow.Now(ctx)}
+		if in.FirstCall != nil {
+			c.pendingCalls = append(c.pendingCalls, *in.FirstCall)
+		}
+	}
+	return c.run(ctx)
+}
+
+type conversationRun struct {
+	in           ConversationInput
+	state        State
+	pendingCalls []MissedCall
+	seenCalls    map[string]bool
+	// activity counts events from the caller, so the idle wait can tell whether anything happened.
+	activity int
+	closing  bool
+	// openFailed releases update handlers waiting for a conversation that will never open.
+	openFailed bool
+	profile    activities.TenantProfile
+}
+
+// acts references activity methods; it is never dereferenced.
+var acts *activities.Activities
+
+func (c *conversationRun) run(ctx workflow.Context) (State, error) {
+	callCh := workflow.GetSignalChannel(ctx, SignalMissedCall)
+	if err := c.registerHandlers(ctx); err != nil {
+		return c.state, err
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var call MissedCall
+			callCh.Receive(ctx, &call)
+			c.pendingCalls = append(c.pendingCalls, call)
+		}
+	})
+
+	if err := c.open(ctx); err != nil {
+		c.openFailed = true
+		return c.state, err
+	}
+	for {
+		if err := c.handleCalls(ctx); err != nil {
+			return c.state, err
+		}
+		if c.state.CloseReason != "" {
+			return c.finish(ctx)
+		}
+		if !c.state.FirstTextSent {
+			if err := c.sendFirstText(ctx); err != nil {
+				return c.state, err
+			}
+			if err := c.setStage(ctx, conversation.StageAwaitingReply); err != nil {
+				return c.state, err
+			}
+		}
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return c.state, c.continueAsNew(ctx, callCh)
+		}
+		seen := c.activity
+		active, err := workflow.AwaitWithTimeout(ctx, c.in.IdleTimeout, func() bool {
+			return len(c.pendingCalls) > 0 || c.activity != seen
+		})
+		if err != nil {
+			return c.state, err
+		}
+		if !active {
+			c.state.CloseReason = CloseIdle
+			return c.finish(ctx)
+		}
+	}
+}
+
+func (c *conversationRun) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return c.state, nil }); err != nil {
+		return fmt.Errorf("register query: %w", err)
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateInboundSMS, c.onInboundSMS, workflow.UpdateHandlerOptions{
+		Validator: func(ctx workflow.Context, msg InboundSMS) error {
+			if c.closing || c.state.Stage == conversation.StageClosed {
+				return temporal.NewApplicationError("conversation is closing", ErrTypeConversationClosing)
+			}
+			if msg.MessageSid == "" {
+				return errors.New("inbound sms: message sid is required")
+			}
+			if n := len([]rune(msg.Body)); n > MaxInboundBodyRunes {
+				return fmt.Errorf("inbound sms: body of %d characters exceeds %d", n, MaxInboundBodyRunes)
+			}
+			return nil
+		},
+	})
+}
+
+// onInboundSMS stores the caller's text. It waits for the conversation row, which the main
+// routine may still be creating when the update that started the workflow arrives.
+func (c *conversationRun) onInboundSMS(ctx workflow.Context, msg InboundSMS) (InboundResult, error) {
+	if err := workflow.Await(ctx, func() bool { return c.state.ConversationID != 0 || c.openFailed }); err != nil {
+		return InboundResult{}, err
+	}
+	if c.openFailed {
+		return InboundResult{}, errors.New("inbound sms: conversation could not be opened")
+	}
+	// Update handlers do not inherit activity options set on the workflow's root context.
+	var stored bool
+	err := workflow.ExecuteActivity(storeOptions(ctx), acts.RecordInbound, activities.RecordInboundInput{
+		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID, PhoneHash: c.in.CallerHash,
+		MessageSid: msg.MessageSid, Body: msg.Body, NumMedia: msg.NumMedia, ReceivedAt: msg.ReceivedAt,
+	}).Get(ctx, &stored)
+	if err != nil {
+		return InboundResult{}, err
+	}
+	if stored {
+		c.state.InboundMessages++
+	}
+	c.state.LastActivityAt = workflow.Now(ctx)
+	c.activity++
+	return InboundResult{Stored: stored}, nil
+}
+
+// open loads the tenant's profile (every run, so a continued conversation sees current settings)
+// and, on the first run, records the contact and the conversation.
+func (c *conversationRun) open(ctx workflow.Context) error {
+	if err := workflow.UpsertTypedSearchAttributes(ctx,
+		TenantIDAttr.ValueSet(c.in.TenantID), StageAttr.ValueSet(string(c.state.Stage))); err != nil {
+		return err
+	}
+	if err := workflow.ExecuteActivity(storeOptions(ctx), acts.LoadTenantProfile, c.in.TenantID).Get(ctx, &c.profile); err != nil {
+		return err
+	}
+	if !c.profile.Active {
+		c.state.CloseReason = CloseTenantPaused
+	}
+	if c.state.ConversationID != 0 {
+		return nil
+	}
+	var id int64
+	if err := workflow.ExecuteActivity(storeOptions(ctx), acts.OpenConversation, activities.OpenConversationInput{
+		TenantID: c.in.TenantID, Caller: c.in.Caller, PhoneHash: c.in.CallerHash,
+		Trigger: c.in.Trigger, Stage: conversation.StageOpening, FirstRunID: workflow.GetInfo(ctx).FirstRunID,
+	}).Get(ctx, &id); err != nil {
+		return err
+	}
+	c.state.ConversationID = id
+	c.state.LastActivityAt = workflow.Now(ctx)
+	return nil
+}
+
+// handleCalls records missed calls that arrived since the last pass. A second call while the
+// conversation is open is recorded, not answered with a second thread of texts.
+func (c *conversationRun) handleCalls(ctx workflow.Context) error {
+	for len(c.pendingCalls) > 0 {
+		call := c.pendingCalls[0]
+		c.pendingCalls = c.pendingCalls[1:]
+		if call.CallSid == "" || c.seenCalls[call.CallSid] {
+			continue
+		}
+		c.seenCalls[call.CallSid] = true
+		var res activities.RecordMissedCallResult
+		if err := workflow.ExecuteActivity(storeOptions(ctx), acts.RecordMissedCall, activities.RecordMissedCallInput{
+			TenantID: c.in.TenantID, ConversationID: c.state.ConversationID, PhoneHash: c.in.CallerHash,
+			CallSid: call.CallSid, Status: call.Status, OccurredAt: call.At,
+		}).Get(ctx, &res); err != nil {
+			return err
+		}
+		if res.HandledElsewhere {
+			// Twilio retried a webhook whose conversation already ended. If that call is all this
+			// conversation has, there is nobody new to answer.
+			if !c.state.FirstTextSent && c.state.MissedCalls == 0 && c.in.Trigger == conversation.TriggerMissedCall {
+				c.state.CloseReason = CloseAlreadyCalled
+			}
+			continue
+		}
+		c.state.MissedCalls++
+		c.state.LastActivityAt = workflow.Now(ctx)
+	}
+	return nil
+}
+
+func (c *conversationRun) sendFirstText(ctx workflow.Context) error {
+	template := c.profile.GreetingText
+	if c.in.Trigger == conversation.TriggerInboundSMS {
+		template = greeting.InboundText
+	}
+	var res activities.SendSMSResult
+	err := workflow.ExecuteActivity(smsOptions(ctx), acts.SendSMS, activities.SendSMSInput{
+		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID,
+		From: c.in.BusinessNumber, To: c.in.Caller, PhoneHash: c.in.CallerHash,
+		Body: greeting.Render(template, c.profile.Name), Step: "first-text",
+	}).Get(ctx, &res)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeSMSRejected {
+		// The carrier will never deliver to this number (landline, unsubscribed, invalid): keep the
+		// conversation so inbound texts are still stored, but do not try again.
+		workflow.GetLogger(ctx).Warn("first text rejected by the carrier", "reason", appErr.Error())
+		c.state.FirstTextSent = true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	c.state.FirstTextSent = true
+	c.state.OutboundMessages++
+	return nil
+}
+
+func (c *conversationRun) setStage(ctx workflow.Context, stage conversation.Stage) error {
+	if c.state.Stage == stage {
+		return nil
+	}
+	c.state.Stage = stage
+	if err := workflow.UpsertTypedSearchAttributes(ctx, StageAttr.ValueSet(string(stage))); err != nil {
+		return err
+	}
+	return workflow.ExecuteActivity(storeOptions(ctx), acts.SetConversationStage, activities.SetStageInput{
+		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID, Stage: stage,
+		Closed: stage == conversation.StageClosed,
+	}).Get(ctx, nil)
+}
+
+// finish closes the conversation once every in-flight text has been stored. New texts are turned
+// away by the update validator from here on; the starter retries them into a new conversation.
+func (c *conversationRun) finish(ctx workflow.Context) (State, error) {
+	c.closing = true
+	if err := c.setStage(ctx, conversation.StageClosing); err != nil {
+		return c.state, err
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return c.state, err
+	}
+	if err := c.setStage(ctx, conversation.StageClosed); err != nil {
+		return c.state, err
+	}
+	return c.state, nil
+}
+
+// continueAsNew hands the conversation to a fresh run once history grows long, keeping calls that
+// were signalled but not yet recorded.
+func (c *conversationRun) continueAsNew(ctx workflow.Context, callCh workflow.ReceiveChannel) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	for {
+		var call MissedCall
+		if !callCh.ReceiveAsync(&call) {
+			break
+		}
+		c.pendingCalls = append(c.pendingCalls, call)
+	}
+	next := c.in
+	next.FirstCall = nil
+	next.Carry = &Carry{State: c.state, SeenCallSids: workflow.DeterministicKeys(c.seenCalls), PendingCalls: c.pendingCalls}
+	return workflow.NewContinueAsNewError(ctx, Conversation, next)
+}
+
+// storeOptions are for database activities: short, and retried until the database is back.
+func storeOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeTenantNotFound},
+		},
+	})
+}
+
+// smsOptions bound one Twilio request by its HTTP timeout and keep retrying transient failures;
+// the outbox makes every retry safe.
+func smsOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 45 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeSMSRejected},
+		},
+	})
+}
