@@ -65,7 +65,7 @@ const (
 	Worker Role = iota
 	// Starter serves HTTP ingress.
 	Starter
-	// CLI runs operator commands; it needs the database and, for some commands, the secrets.
+	// CLI runs operator commands; each command checks the settings it uses.
 	CLI
 )
 
@@ -92,7 +92,7 @@ func Load(lookup Lookup, role Role) (Config, error) {
 	if c.Env != Dev && c.Env != Production {
 		errs = append(errs, fmt.Errorf("RINGBACK_ENV: %q is neither %q nor %q", c.Env, Dev, Production))
 	}
-	if c.DatabaseURL == "" {
+	if c.DatabaseURL == "" && role != CLI {
 		errs = append(errs, errors.New("DATABASE_URL: required"))
 	}
 	idle, err := time.ParseDuration(get("RINGBACK_CONVERSATION_IDLE_TIMEOUT", "24h"))

@@ -77,8 +77,11 @@ func TestPublicURLWithPathRejected(t *testing.T) {
 	}
 }
 
-func TestCLINeedsOnlyDatabase(t *testing.T) {
-	if _, err := Load(FromMap(map[string]string{"DATABASE_URL": "postgres://x/y"}), CLI); err != nil {
+func TestCLIDemandsNothingUpFront(t *testing.T) {
+	if _, err := Load(FromMap(map[string]string{}), CLI); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := Load(FromMap(map[string]string{}), Worker); err == nil {
+		t.Fatal("worker started without DATABASE_URL")
 	}
 }

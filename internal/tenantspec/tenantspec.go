@@ -80,11 +80,22 @@ func (s Spec) Normalize() (Spec, error) {
 	if err := greeting.Validate(out.GreetingText); err != nil {
 		errs = append(errs, fmt.Errorf("greeting_text: %w", err))
 	}
-	if err := errors.Join(errs...); err != nil {
-		return Spec{}, err
+	if len(errs) > 0 {
+		return Spec{}, &ValidationError{Problems: errs}
 	}
 	return out, nil
 }
+
+// ValidationError lists everything wrong with a Spec. Its text names fields and rules, never the
+// submitted phone numbers.
+type ValidationError struct {
+	Problems []error
+}
+
+func (e *ValidationError) Error() string { return errors.Join(e.Problems...).Error() }
+
+// Unwrap exposes the individual problems to errors.Is and errors.As.
+func (e *ValidationError) Unwrap() []error { return e.Problems }
 
 // idPattern is what NewID produces. Tenant IDs become PostgreSQL schema names (t_<id>), so they
 // are restricted to characters that never need quoting.

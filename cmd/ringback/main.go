@@ -1,0 +1,96 @@
+// Command ringback is the operator's CLI: apply migrations, create tenants, and simulate Twilio
+// webhooks against a running starter.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // tenant time zones must resolve in minimal container images
+
+	"github.com/ringback/ringback/internal/config"
+)
+
+const usage = `ringback: operate a Ringback deployment
+
+Usage:
+  ringback migrate
+  ringback tenant create --name NAME --number +1... [--number ...] --timezone ZONE --owner-phone +1... [--greeting TEXT] [--json]
+  ringback tenant show ID [--json]
+  ringback simulate call --from +1... --to +1... [--status no-answer|busy|failed|canceled|completed]
+  ringback simulate sms  --from +1... --to +1... --body TEXT
+
+Configuration comes from the environment (see README): DATABASE_URL for migrate and tenant;
+RINGBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN for simulate.
+`
+
+// errUsage marks a command-line mistake; main exits 2 for it.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(os.Stderr, "ringback: %v\n\n%s", err, usage)
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "ringback: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup config.Lookup) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(lookup, config.CLI)
+	if err != nil {
+		return err
+	}
+	cmd, rest := args[0], args[1:]
+	sub := ""
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		sub, rest = rest[0], rest[1:]
+	}
+	switch {
+	case cmd == "migrate" && sub == "":
+		return migrateCmd(ctx, cfg, rest, stdout)
+	case cmd == "tenant" && sub == "create":
+		return tenantCreateCmd(ctx, cfg, rest, stdout)
+	case cmd == "tenant" && sub == "show":
+		return tenantShowCmd(ctx, cfg, rest, stdout)
+	case cmd == "simulate" && (sub == "call" || sub == "sms"):
+		return simulateCmd(ctx, cfg, sub, rest, stdout)
+	}
+	return fmt.Errorf("%w: unknown command %q", errUsage, strings.TrimSpace(cmd+" "+sub))
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
+	}
+	return nil
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -1,0 +1,140 @@
+// Command starter is Ringback's HTTP ingress: Twilio webhooks become workflow starts, signals and
+// updates; operators create tenants through the admin API; load balancers probe /healthz and
+// /readyz.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	twclient "github.com/twilio/twilio-go/client"
+	sdkclient "go.temporal.io/sdk/client"
+	_ "time/tzdata" // tenant time zones must resolve in minimal container images
+
+	"github.com/ringback/ringback/internal/config"
+	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/temporalclient"
+	"github.com/ringback/ringback/store"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.LookupEnv, log); err != nil {
+		log.Error("starter stopped", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
+	cfg, err := config.Load(lookup, config.Starter)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	opts, err := temporalclient.Options(log)
+	if err != nil {
+		return err
+	}
+	tc, err := sdkclient.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
+	}
+	defer tc.Close()
+	hasher, err := phone.NewHasher(cfg.PhoneHashKey)
+	if err != nil {
+		return err
+	}
+	handler := newServer(serverDeps{cfg: cfg, log: log, db: db, temporal: tc, hasher: hasher})
+	return serve(ctx, cfg.ListenAddr, handler, log)
+}
+
+// serverDeps are the starter's dependencies, injected so tests build the same handler.
+type serverDeps struct {
+	cfg      config.Config
+	log      *slog.Logger
+	db       *store.Store
+	temporal sdkclient.Client
+	hasher   *phone.Hasher
+	now      func() time.Time
+}
+
+func newServer(d serverDeps) http.Handler {
+	if d.now == nil {
+		d.now = time.Now
+	}
+	twilio := &twilioIngress{
+		publicURL:    d.cfg.PublicURL,
+		validator:    twclient.NewRequestValidator(d.cfg.TwilioAuthToken),
+		temporal:     d.temporal,
+		tenants:      d.db,
+		hasher:       d.hasher,
+		taskQueue:    d.cfg.TaskQueue,
+		idleTimeout:  d.cfg.ConversationIdleTimeout,
+		log:          d.log,
+		now:          d.now,
+		closingRetry: 8 * time.Second,
+	}
+	admin := newAdminAPI(d.cfg.AdminToken, d.db, d.log)
+	health := &health{temporal: d.temporal, db: d.db}
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /twilio/voice/status", twilio.signed(twilio.voiceStatus))
+	mux.Handle("POST /twilio/voice/dial", twilio.signed(twilio.voiceDial))
+	mux.Handle("POST /twilio/sms", twilio.signed(twilio.sms))
+	mux.HandleFunc("POST /api/tenants", admin.authorized(admin.createTenant))
+	mux.HandleFunc("GET /api/tenants/{id}", admin.authorized(admin.getTenant))
+	mux.HandleFunc("GET /healthz", health.live)
+	mux.HandleFunc("GET /readyz", health.ready)
+	return mux
+}
+
+// serve runs the HTTP server until ctx ends, then drains in-flight requests: a webhook already
+// being handled finishes, so Twilio is not left to retry work that was done.
+func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	log.Info("starter listening", slog.String("addr", ln.Addr().String()))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("starter shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twilio/twilio-go/client"
+	enumspb "go.temporal.io/api/enums/v1"
+	sdkclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/ringback/ringback/internal/callstatus"
+	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/twiml"
+	"github.com/ringback/ringback/store"
+	"github.com/ringback/ringback/workflows"
+)
+
+// maxWebhookBody caps a Twilio webhook body. Real ones are a few KB even with ten media URLs.
+const maxWebhookBody = 64 << 10
+
+// maxFormParams caps how many parameters a webhook may carry, well above Twilio's ~40.
+const maxFormParams = 200
+
+// workflowStarter is the part of the Temporal client the ingress uses.
+type workflowStarter interface {
+	SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any,
+		options sdkclient.StartWorkflowOptions, workflow any, workflowArgs ...any) (sdkclient.WorkflowRun, error)
+	NewWithStartWorkflowOperation(options sdkclient.StartWorkflowOptions, workflow any, args ...any) sdkclient.WithStartWorkflowOperation
+	UpdateWithStartWorkflow(ctx context.Context, options sdkclient.UpdateWithStartWorkflowOptions) (sdkclient.WorkflowUpdateHandle, error)
+}
+
+// tenantResolver finds the tenant that owns a called number.
+type tenantResolver interface {
+	TenantByNumber(ctx context.Context, e164 string) (store.TenantRef, error)
+}
+
+// twilioIngress handles Twilio's voice and messaging webhooks.
+type twilioIngress struct {
+	publicURL   string
+	validator   client.RequestValidator
+	temporal    workflowStarter
+	tenants     tenantResolver
+	hasher      *phone.Hasher
+	taskQueue   string
+	idleTimeout time.Duration
+	log         *slog.Logger
+	now         func() time.Time
+	// closingRetry bounds how long an inbound text waits for a closing conversation to finish
+	// before a new one can take it; Twilio gives up on a webhook after 15 s.
+	closingRetry time.Duration
+}
+
+// httpError is a failure with the status and reason the client should see.
+type httpError struct {
+	status int
+	reason string
+}
+
+func (e *httpError) Error() string { return e.reason }
+
+func fail(status int, format string, args ...any) *httpError {
+	return &httpError{status: status, reason: fmt.Sprintf(format, args...)}
+}
+
+// signed wraps a webhook handler with the checks every Twilio request passes first: method,
+// content type, body size, form syntax and the X-Twilio-Signature over the public URL and every
+// parameter received. Nothing else runs for a request that fails them.
+func (in *twilioIngress) signed(next func(w http.ResponseWriter, r *http.Request, form map[string]string) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := func() error {
+			sig := r.Header.Get("X-Twilio-Signature")
+			if sig == "" {
+				return fail(http.StatusForbidden, "missing X-Twilio-Signature")
+			}
+			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			if err != nil || mt != "application/x-www-form-urlencoded" {
+				return fail(http.StatusUnsupportedMediaType, "content type must be application/x-www-form-urlencoded")
+			}
+			form, err := readForm(w, r)
+			if err != nil {
+				return err
+			}
+			if !in.validator.Validate(in.publicURL+r.URL.RequestURI(), form, sig) {
+				return fail(http.StatusForbidden, "invalid X-Twilio-Signature")
+			}
+			return next(w, r, form)
+		}()
+		if err != nil {
+			in.writeError(w, r, err)
+		}
+	})
+}
+
+// readForm parses a urlencoded body into a flat map. A parameter sent twice is refused: Twilio
+// never does it, and the signature algorithm cannot bind both values to one key.
+func readForm(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, fail(http.StatusRequestEntityTooLarge, "body exceeds %d bytes", maxWebhookBody)
+		}
+		return nil, fail(http.StatusBadRequest, "could not read body")
+	}
+	if bytes.Count(data, []byte("&"))+1 > maxFormParams {
+		return nil, fail(http.StatusBadRequest, "more than %d parameters", maxFormParams)
+	}
+	values, err := url.ParseQuery(string(data))
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, "malformed form body")
+	}
+	form := make(map[string]string, len(values))
+	for k, v := range values {
+		if len(v) != 1 {
+			return nil, fail(http.StatusBadRequest, "parameter %q sent %d times", truncate(k, 40), len(v))
+		}
+		form[k] = v[0]
+	}
+	return form, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// writeError answers with a plain-text reason. The reason never holds a phone number or body.
+func (in *twilioIngress) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	if !errors.As(err, &he) {
+		in.log.Error("webhook failed", slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		he = fail(http.StatusServiceUnavailable, "temporarily unable to handle the request")
+	} else if he.status >= 500 {
+		in.log.Error("webhook failed", slog.String("path", r.URL.Path), slog.String("error", he.reason))
+	} else {
+		in.log.Warn("webhook refused", slog.String("path", r.URL.Path), slog.Int("status", he.status), slog.String("reason", he.reason))
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(he.status)
+	fmt.Fprintln(w, he.reason)
+}
+
+func writeTwiML(w http.ResponseWriter, doc []byte) error {
+	w.Header().Set("Content-Type", twiml.ContentType)
+	_, err := w.Write(doc)
+	return err
+}
+
+// party is a resolved (tenant, caller) pair from a webhook's To and From.
+type party struct {
+	tenantID       string
+	caller         string
+	callerHash     string
+	businessNumber string
+	workflowID     string
+}
+
+// resolve maps To to the tenant and From to the caller. errWithheld means a caller hid their
+// number: there is nobody to text, which is not the request's fault.
+func (in *twilioIngress) resolve(ctx context.Context, form map[string]string) (party, error) {
+	to, err := phone.Normalize(form["To"])
+	if err != nil {
+		return party{}, fail(http.StatusBadRequest, "To: %v", err)
+	}
+	from, err := phone.Normalize(form["From"])
+	if err != nil {
+		if errors.Is(err, phone.ErrWithheld) {
+			return party{}, err
+		}
+		return party{}, fail(http.StatusBadRequest, "From: %v", err)
+	}
+	t, err := in.tenants.TenantByNumber(ctx, to)
+	if errors.Is(err, store.ErrNotFound) {
+		return party{}, fail(http.StatusNotFound, "the called number is not configured in Ringback")
+	}
+	if err != nil {
+		return party{}, err
+	}
+	hash := in.hasher.Hash(from)
+	id, err := workflows.ConversationWorkflowID(t.ID, hash)
+	if err != nil {
+		return party{}, err
+	}
+	return party{tenantID: t.ID, caller: from, callerHash: hash, businessNumber: to, workflowID: id}, nil
+}
+
+func (in *twilioIngress) startOptions(p party) sdkclient.StartWorkflowOptions {
+	return sdkclient.StartWorkflowOptions{
+		ID:        p.workflowID,
+		TaskQueue: in.taskQueue,
+		// One conversation per (tenant, caller): a retried or second webhook joins the open one.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDAttr.ValueSet(p.tenantID)),
+	}
+}
+
+// voiceStatus handles the call's status callback.
+func (in *twilioIngress) voiceStatus(w http.ResponseWriter, r *http.Request, form map[string]string) error {
+	if _, err := in.handleCallOutcome(r.Context(), form, "CallStatus"); err != nil {
+		return err
+	}
+	return writeTwiML(w, twiml.Empty())
+}
+
+// voiceDial handles a <Dial action> callback: the business's phones rang out. The caller is still
+// on the line, so they hear that a text is coming.
+func (in *twilioIngress) voiceDial(w http.ResponseWriter, r *http.Request, form map[string]string) error {
+	missed, err := in.handleCallOutcome(r.Context(), form, "DialCallStatus")
+	if err != nil {
+		return err
+	}
+	if missed {
+		return writeTwiML(w, twiml.SayThenHangup("Sorry we missed your call. We'll text you right away."))
+	}
+	return writeTwiML(w, twiml.Hangup())
+}
+
+// handleCallOutcome starts or signals the caller's conversation when the call was missed, and
+// reports whether it was.
+func (in *twilioIngress) handleCallOutcome(ctx context.Context, form map[string]string, statusField string) (bool, error) {
+	status := form[statusField]
+	if err := callstatus.Validate(status); err != nil {
+		return false, fail(http.StatusBadRequest, "%s: %v", statusField, err)
+	}
+	callSid := form["CallSid"]
+	if !validSid(callSid, "CA") {
+		return false, fail(http.StatusBadRequest, "CallSid: missing or malformed")
+	}
+	if !callstatus.Missed(status) {
+		return false, nil
+	}
+	p, err := in.resolve(ctx, form)
+	if errors.Is(err, phone.ErrWithheld) {
+		in.log.Info("missed call from a withheld number: nobody to text", slog.String("call_sid", callSid))
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	call := workflows.MissedCall{CallSid: callSid, Status: status, At: in.now().UTC()}
+	input := workflows.ConversationInput{
+		TenantID: p.tenantID, Caller: p.caller, CallerHash: p.callerHash, BusinessNumber: p.businessNumber,
+		Trigger: conversation.TriggerMissedCall, FirstCall: &call, IdleTimeout: in.idleTimeout,
+	}
+	run, err := in.temporal.SignalWithStartWorkflow(ctx, p.workflowID, workflows.SignalMissedCall, call,
+		in.startOptions(p), workflows.Conversation, input)
+	if err != nil {
+		return false, fmt.Errorf("start conversation: %w", err)
+	}
+	in.log.Info("missed call", slog.String("tenant_id", p.tenantID), slog.String("workflow_id", p.workflowID),
+		slog.String("run_id", run.GetRunID()), slog.String("call_sid", callSid), slog.String("status", status))
+	return true, nil
+}
+
+// sms delivers an inbound text to the caller's conversation, starting one if none is open, and
+// answers only after the workflow has stored it.
+func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[string]string) error {
+	ctx := r.Context()
+	sid := form["MessageSid"]
+	if !validSid(sid, "SM") && !validSid(sid, "MM") {
+		return fail(http.StatusBadRequest, "MessageSid: missing or malformed")
+	}
+	body, ok := form["Body"]
+	if !ok {
+		return fail(http.StatusBadRequest, "Body: missing")
+	}
+	numMedia := 0
+	if v := form["NumMedia"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10 {
+			return fail(http.StatusBadRequest, "NumMedia: not a count between 0 and 10")
+		}
+		numMedia = n
+	}
+	if n := len([]rune(body)); n > workflows.MaxInboundBodyRunes {
+		return fail(http.StatusBadRequest, "Body: %d characters exceeds %d", n, workflows.MaxInboundBodyRunes)
+	}
+	p, err := in.resolve(ctx, form)
+	if errors.Is(err, phone.ErrWithheld) {
+		return fail(http.StatusBadRequest, "From: %v", err)
+	}
+	if err != nil {
+		return err
+	}
+	msg := workflows.InboundSMS{MessageSid: sid, Body: body, NumMedia: numMedia, ReceivedAt: in.now().UTC()}
+	input := workflows.ConversationInput{
+		TenantID: p.tenantID, Caller: p.caller, CallerHash: p.callerHash, BusinessNumber: p.businessNumber,
+		Trigger: conversation.TriggerInboundSMS, IdleTimeout: in.idleTimeout,
+	}
+	deadline := in.now().Add(in.closingRetry)
+	for attempt := 1; ; attempt++ {
+		// A with-start operation is single use: build a new one per attempt.
+		op := in.temporal.NewWithStartWorkflowOperation(in.startOptions(p), workflows.Conversation, input)
+		handle, err := in.temporal.UpdateWithStartWorkflow(ctx, sdkclient.UpdateWithStartWorkflowOptions{
+			StartWorkflowOperation: op,
+			UpdateOptions: sdkclient.UpdateWorkflowOptions{
+				UpdateName:   workflows.UpdateInboundSMS,
+				UpdateID:     sid,
+				Args:         []any{msg},
+				WaitForStage: sdkclient.WorkflowUpdateStageCompleted,
+			},
+		})
+		var res workflows.InboundResult
+		if err == nil {
+			err = handle.Get(ctx, &res)
+		}
+		if err == nil {
+			in.log.Info("inbound sms", slog.String("tenant_id", p.tenantID), slog.String("workflow_id", p.workflowID),
+				slog.String("message_sid", sid), slog.Bool("stored", res.Stored))
+			return writeTwiML(w, twiml.Empty())
+		}
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeConversationClosing && in.now().Before(deadline) {
+			// The open conversation is finishing; once it has, the next attempt starts a new one.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+			}
+			continue
+		}
+		return fmt.Errorf("deliver inbound sms: %w", err)
+	}
+}
+
+// validSid checks a Twilio resource SID: a two-letter prefix and 32 hex digits.
+func validSid(sid, prefix string) bool {
+	if len(sid) != 34 || !strings.HasPrefix(sid, prefix) {
+		return false
+	}
+	for _, c := range sid[2:] {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}

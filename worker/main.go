@@ -1,0 +1,81 @@
+// Command worker runs Ringback's workflows and activities: config, clients, worker, register, run.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	sdkclient "go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	_ "time/tzdata" // tenant time zones must resolve in minimal container images
+
+	"github.com/ringback/ringback/activities"
+	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/config"
+	"github.com/ringback/ringback/internal/temporalclient"
+	"github.com/ringback/ringback/store"
+	"github.com/ringback/ringback/workflows"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.LookupEnv, log); err != nil {
+		log.Error("worker stopped", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
+	cfg, err := config.Load(lookup, config.Worker)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var sender sms.Sender
+	if cfg.Sandbox() {
+		log.Warn("SANDBOX MODE: no TWILIO_ACCOUNT_SID, texts are recorded in control.sandbox_messages and printed here, never sent")
+		sender = sms.NewSandbox(db.Pool(), log)
+	} else {
+		sender, err = sms.NewTwilio(sms.TwilioOptions{
+			AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, APIURL: cfg.TwilioAPIURL,
+		})
+		if err != nil {
+			return err
+		}
+	}
+
+	opts, err := temporalclient.Options(log)
+	if err != nil {
+		return err
+	}
+	tc, err := sdkclient.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
+	}
+	defer tc.Close()
+
+	w := sdkworker.New(tc, cfg.TaskQueue, sdkworker.Options{})
+	w.RegisterWorkflow(workflows.Conversation)
+	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
+
+	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.String("temporal", opts.HostPort),
+		slog.String("namespace", opts.Namespace), slog.Bool("sandbox", cfg.Sandbox()))
+	// Run stops on the channel closing: in-flight activities get the worker's stop timeout to finish.
+	stopCh := make(chan any)
+	go func() { <-ctx.Done(); close(stopCh) }()
+	if err := w.Run(stopCh); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	return nil
+}
