@@ -59,7 +59,11 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		return err
 	}
 	handler := newServer(serverDeps{cfg: cfg, log: log, db: db, temporal: tc, hasher: hasher})
-	return serve(ctx, cfg.ListenAddr, handler, log)
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	return serve(ctx, ln, handler, log)
 }
 
 // serverDeps are the starter's dependencies, injected so tests build the same handler.
@@ -104,9 +108,8 @@ func newServer(d serverDeps) http.Handler {
 
 // serve runs the HTTP server until ctx ends, then drains in-flight requests: a webhook already
 // being handled finishes, so Twilio is not left to retry work that was done.
-func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
 	srv := &http.Server{
-		Addr:              addr,
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -114,10 +117,6 @@ func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) e
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	log.Info("starter listening", slog.String("addr", ln.Addr().String()))
 	errc := make(chan error, 1)

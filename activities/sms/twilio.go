@@ -47,6 +47,11 @@ func NewTwilio(o TwilioOptions) (*Twilio, error) {
 	if o.AccountSID == "" || o.AuthToken == "" {
 		return nil, errors.New("twilio: account SID and auth token are required")
 	}
+	// twilio-go refuses non-alphanumeric credentials on every request (codes 21222/21224); catch
+	// the misconfiguration at start-up instead of on the first text.
+	if !alphanumeric(o.AccountSID) || !alphanumeric(o.AuthToken) {
+		return nil, errors.New("twilio: account SID and auth token must be alphanumeric, as Twilio issues them")
+	}
 	hc := o.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: 15 * time.Second}
@@ -105,6 +110,15 @@ func classify(err error) error {
 		return fmt.Errorf("twilio: transport: %w", uerr.Err)
 	}
 	return fmt.Errorf("twilio: %w", err)
+}
+
+func alphanumeric(s string) bool {
+	for _, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 type rewriteHost struct {

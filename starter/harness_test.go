@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	sdkclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/ringback/ringback/activities"
+	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/config"
+	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/tenantspec"
+	"github.com/ringback/ringback/internal/testenv"
+	"github.com/ringback/ringback/internal/twiliosig"
+	"github.com/ringback/ringback/store"
+	"github.com/ringback/ringback/workflows"
+)
+
+const (
+	authToken     = "0123456789abcdef0123456789abcdef"
+	adminToken    = "test-admin-token-0123456789"
+	accountSID    = "AC00000000000000000000000000000001"
+	businessPhone = "+15005550006"
+	callerPhone   = "+16145550123"
+)
+
+// sentText is what the Twilio fake received.
+type sentText struct {
+	To, From, Body string
+}
+
+// fakeTwilio records Messages.json requests, the only Twilio endpoint Ringback calls.
+type fakeTwilio struct {
+	mu   sync.Mutex
+	sent []sentText
+	srv  *httptest.Server
+}
+
+func newFakeTwilio(t *testing.T) *fakeTwilio {
+	f := &fakeTwilio{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+accountSID+"/Messages.json" {
+			http.Error(w, `{"code":20404,"message":"not found","status":404}`, http.StatusNotFound)
+			return
+		}
+		if user, pass, ok := r.BasicAuth(); !ok || user != accountSID || pass != authToken {
+			http.Error(w, `{"code":20003,"message":"auth","status":401}`, http.StatusUnauthorized)
+			return
+		}
+		_ = r.ParseForm()
+		f.mu.Lock()
+		f.sent = append(f.sent, sentText{To: r.PostForm.Get("To"), From: r.PostForm.Get("From"), Body: r.PostForm.Get("Body")})
+		n := len(f.sent)
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"sid":"SM%032d","status":"queued"}`, n)
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeTwilio) texts() []sentText {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sentText(nil), f.sent...)
+}
+
+// harness is a starter wired to a real Temporal dev server, a real PostgreSQL database and an
+// in-process worker whose Twilio client talks to the fake.
+type harness struct {
+	t       *testing.T
+	srv     *httptest.Server
+	db      *store.Store
+	tc      sdkclient.Client
+	twilio  *fakeTwilio
+	tenant  store.Tenant
+	hasher  *phone.Hasher
+	logs    *syncBuffer
+	cfg     config.Config
+	handler http.Handler
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	dev := testenv.Temporal(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, testenv.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tenant, err := db.CreateTenant(ctx, tenantspec.Spec{
+		Name: "Demo Plumbing", Numbers: []string{businessPhone}, Timezone: "America/New_York", OwnerPhone: "+16145550100",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := newFakeTwilio(t)
+	sender, err := sms.NewTwilio(sms.TwilioOptions{AccountSID: accountSID, AuthToken: authToken, APIURL: fake.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q [4]byte
+	_, _ = rand.Read(q[:])
+	taskQueue := "starter-test-" + hex.EncodeToString(q[:])
+	w := worker.New(dev.Client(), taskQueue, worker.Options{})
+	w.RegisterWorkflow(workflows.Conversation)
+	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+
+	hasher, err := phone.NewHasher([]byte(strings.Repeat("h", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	cfg := config.Config{
+		PublicURL: srv.URL, TwilioAuthToken: authToken, AdminToken: adminToken, TaskQueue: taskQueue,
+		ConversationIdleTimeout: time.Hour,
+	}
+	h := newServer(serverDeps{
+		cfg: cfg, log: slog.New(slog.NewJSONHandler(logs, nil)), db: db, temporal: dev.Client(), hasher: hasher,
+	})
+	srv.Config.Handler = h
+	return &harness{t: t, srv: srv, db: db, tc: dev.Client(), twilio: fake, tenant: tenant, hasher: hasher, logs: logs, cfg: cfg, handler: h}
+}
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// post sends a form signed as Twilio would for the starter's public URL.
+func (h *harness) post(path string, form map[string]string) *http.Response {
+	return h.postSigned(path, form, twiliosig.Sign(authToken, h.srv.URL+path, form))
+}
+
+func (h *harness) postSigned(path string, form map[string]string, signature string) *http.Response {
+	h.t.Helper()
+	values := url.Values{}
+	for k, v := range form {
+		values.Set(k, v)
+	}
+	req, err := http.NewRequest(http.MethodPost, h.srv.URL+path, strings.NewReader(values.Encode()))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if signature != "" {
+		req.Header.Set("X-Twilio-Signature", signature)
+	}
+	return h.do(req)
+}
+
+func (h *harness) do(req *http.Request) *http.Response {
+	h.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(strings.NewReader(string(body)))
+	return resp
+}
+
+func bodyOf(resp *http.Response) string {
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func callForm(callSid, status string) map[string]string {
+	return map[string]string{
+		"AccountSid": accountSID, "CallSid": callSid, "CallStatus": status,
+		"From": callerPhone, "To": businessPhone, "Direction": "inbound", "ApiVersion": "2010-04-01",
+	}
+}
+
+func smsForm(messageSid, body string) map[string]string {
+	return map[string]string{
+		"AccountSid": accountSID, "MessageSid": messageSid, "Body": body, "NumMedia": "0",
+		"From": callerPhone, "To": businessPhone, "ApiVersion": "2010-04-01",
+	}
+}
+
+func sid(prefix string, n int) string { return fmt.Sprintf("%s%032x", prefix, n) }
+
+// workflowID is the conversation ID the starter derives for the test caller.
+func (h *harness) workflowID() string {
+	id, err := workflows.ConversationWorkflowID(h.tenant.ID, h.hasher.Hash(callerPhone))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// runID returns the conversation's current run, or "" when none was ever started.
+func (h *harness) runID() string {
+	h.t.Helper()
+	desc, err := h.tc.DescribeWorkflowExecution(context.Background(), h.workflowID(), "")
+	if _, ok := err.(*serviceerror.NotFound); ok {
+		return ""
+	}
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return desc.WorkflowExecutionInfo.Execution.RunId
+}
+
+func (h *harness) state() workflows.State {
+	h.t.Helper()
+	v, err := h.tc.QueryWorkflow(context.Background(), h.workflowID(), "", workflows.QueryState)
+	if err != nil {
+		h.t.Fatalf("query state: %v", err)
+	}
+	var st workflows.State
+	if err := v.Get(&st); err != nil {
+		h.t.Fatal(err)
+	}
+	return st
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func (h *harness) eventually(what string, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+func decodeJSON(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("decode JSON: %v", err)
+	}
+}

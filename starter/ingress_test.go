@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/twiliosig"
+)
+
+func TestMissedCallTextsTheCallerOnce(t *testing.T) {
+	h := newHarness(t)
+	call := callForm(sid("CA", 1), "no-answer")
+	resp := h.post("/twilio/voice/status", call)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(bodyOf(resp), "<Response></Response>") {
+		t.Fatalf("status callback answered %d", resp.StatusCode)
+	}
+	if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/xml") {
+		t.Fatalf("content type %q", got)
+	}
+	h.eventually("the first text", func() bool { return len(h.twilio.texts()) == 1 })
+	text := h.twilio.texts()[0]
+	if text.To != callerPhone || text.From != businessPhone || !strings.Contains(text.Body, "Demo Plumbing") {
+		t.Fatalf("first text = %+v", text)
+	}
+	run := h.runID()
+
+	// Twilio retries the status callback, and the <Dial action> reports the same call.
+	for range 3 {
+		if resp := h.post("/twilio/voice/status", call); resp.StatusCode != http.StatusOK {
+			t.Fatalf("retry answered %d", resp.StatusCode)
+		}
+	}
+	dial := callForm(sid("CA", 1), "")
+	delete(dial, "CallStatus")
+	dial["DialCallStatus"] = "no-answer"
+	resp = h.post("/twilio/voice/dial", dial)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(bodyOf(resp), "<Say>") {
+		t.Fatalf("dial action answered %d", resp.StatusCode)
+	}
+	// A genuinely new call is recorded after the retries, so once it shows, they were handled.
+	if resp := h.post("/twilio/voice/status", callForm(sid("CA", 2), "busy")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("second call answered %d", resp.StatusCode)
+	}
+	h.eventually("the second call", func() bool { return h.state().MissedCalls == 2 })
+
+	if n := len(h.twilio.texts()); n != 1 {
+		t.Fatalf("caller received %d texts, want 1", n)
+	}
+	if got := h.runID(); got != run {
+		t.Fatalf("retries started a new run: %s then %s", run, got)
+	}
+	st := h.state()
+	if st.Stage != conversation.StageAwaitingReply || st.OutboundMessages != 1 {
+		t.Fatalf("state = %+v", st)
+	}
+	if logs := h.logs.String(); strings.Contains(logs, "6145550123") {
+		t.Fatal("starter logged the caller's number")
+	}
+}
+
+func TestAnsweredCallStartsNothing(t *testing.T) {
+	h := newHarness(t)
+	if resp := h.post("/twilio/voice/status", callForm(sid("CA", 3), "completed")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("answered %d", resp.StatusCode)
+	}
+	dial := callForm(sid("CA", 3), "")
+	delete(dial, "CallStatus")
+	dial["DialCallStatus"] = "completed"
+	resp := h.post("/twilio/voice/dial", dial)
+	if body := bodyOf(resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, "<Hangup>") || strings.Contains(body, "<Say>") {
+		t.Fatalf("dial completed answered %d %s", resp.StatusCode, body)
+	}
+	if run := h.runID(); run != "" {
+		t.Fatalf("an answered call started conversation run %s", run)
+	}
+}
+
+func TestWebhooksWithoutAValidSignatureAreRefused(t *testing.T) {
+	h := newHarness(t)
+	path := "/twilio/voice/status"
+	form := callForm(sid("CA", 4), "no-answer")
+	tampered := callForm(sid("CA", 4), "no-answer")
+	tampered["From"] = "+16145550999"
+	cases := map[string]struct {
+		form map[string]string
+		sig  string
+	}{
+		"missing":               {form, ""},
+		"wrong token":           {form, twiliosig.Sign("not-the-token", h.srv.URL+path, form)},
+		"tampered parameter":    {tampered, twiliosig.Sign(authToken, h.srv.URL+path, form)},
+		"signed for sms path":   {form, twiliosig.Sign(authToken, h.srv.URL+"/twilio/sms", form)},
+		"signed for other host": {form, twiliosig.Sign(authToken, "https://attacker.example.com"+path, form)},
+		"garbage":               {form, "bm90IGEgc2lnbmF0dXJl"},
+	}
+	for name, c := range cases {
+		resp := h.postSigned(path, c.form, c.sig)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: status %d, want 403", name, resp.StatusCode)
+		}
+	}
+	// Extra parameters not covered by the signature are tampering too.
+	extra := callForm(sid("CA", 4), "no-answer")
+	sig := twiliosig.Sign(authToken, h.srv.URL+path, extra)
+	extra["CallerName"] = "Injected"
+	if resp := h.postSigned(path, extra, sig); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("added parameter: status %d", resp.StatusCode)
+	}
+	if run := h.runID(); run != "" {
+		t.Fatalf("a refused webhook started run %s", run)
+	}
+	if n := len(h.twilio.texts()); n != 0 {
+		t.Fatalf("%d texts sent after refused webhooks", n)
+	}
+}
+
+func TestMalformedWebhooksGetAReason(t *testing.T) {
+	h := newHarness(t)
+	signedRaw := func(path, rawBody, contentType string) *http.Response {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+path, strings.NewReader(rawBody))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("X-Twilio-Signature", "c2ln")
+		return h.do(req)
+	}
+	withheld := callForm(sid("CA", 5), "no-answer")
+	withheld["From"] = "anonymous"
+	unknownTo := callForm(sid("CA", 6), "no-answer")
+	unknownTo["To"] = "+16145550177"
+	badFrom := callForm(sid("CA", 7), "no-answer")
+	badFrom["From"] = "+1 123"
+	badSid := callForm("CA123", "no-answer")
+	badStatus := callForm(sid("CA", 8), "teleported")
+	longSMS := smsForm(sid("SM", 1), strings.Repeat("x", 1601))
+	badMedia := smsForm(sid("SM", 2), "hi")
+	badMedia["NumMedia"] = "-1"
+	noBody := smsForm(sid("SM", 3), "")
+	delete(noBody, "Body")
+
+	cases := []struct {
+		name   string
+		resp   *http.Response
+		status int
+		reason string
+	}{
+		{"json body", signedRaw("/twilio/voice/status", `{"CallSid":"x"}`, "application/json"), 415, "content type"},
+		{"oversized", signedRaw("/twilio/voice/status", "Body="+strings.Repeat("a", maxWebhookBody+1), "application/x-www-form-urlencoded"), 413, "exceeds"},
+		{"bad encoding", signedRaw("/twilio/voice/status", "CallSid=%zz", "application/x-www-form-urlencoded"), 400, "malformed"},
+		{"repeated key", signedRaw("/twilio/voice/status", "To=a&To=b", "application/x-www-form-urlencoded"), 400, "sent 2 times"},
+		{"too many params", signedRaw("/twilio/voice/status", strings.Repeat("a=1&", maxFormParams+1), "application/x-www-form-urlencoded"), 400, "parameters"},
+		{"unknown status", h.post("/twilio/voice/status", badStatus), 400, "unknown call status"},
+		{"bad call sid", h.post("/twilio/voice/status", badSid), 400, "CallSid"},
+		{"bad from", h.post("/twilio/voice/status", badFrom), 400, "From"},
+		{"unknown number", h.post("/twilio/voice/status", unknownTo), 404, "not configured"},
+		{"long sms", h.post("/twilio/sms", longSMS), 400, "exceeds"},
+		{"bad media count", h.post("/twilio/sms", badMedia), 400, "NumMedia"},
+		{"missing body", h.post("/twilio/sms", noBody), 400, "Body"},
+		{"withheld caller", h.post("/twilio/voice/status", withheld), 200, "<Response>"},
+	}
+	for _, c := range cases {
+		body := bodyOf(c.resp)
+		if c.resp.StatusCode != c.status || !strings.Contains(body, c.reason) {
+			t.Errorf("%s: got %d %q, want %d containing %q", c.name, c.resp.StatusCode, body, c.status, c.reason)
+		}
+	}
+	if run := h.runID(); run != "" {
+		t.Fatalf("a malformed webhook started run %s", run)
+	}
+	if strings.Contains(h.logs.String(), "6145550177") {
+		t.Fatal("logged a phone number")
+	}
+}
+
+func TestInboundTextStartsAConversationAndIsStoredOnce(t *testing.T) {
+	h := newHarness(t)
+	msg := smsForm(sid("SM", 10), "Do you do weekend call-outs?")
+	for range 2 { // the second is Twilio retrying
+		resp := h.post("/twilio/sms", msg)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(bodyOf(resp), "<Response></Response>") {
+			t.Fatalf("sms answered %d", resp.StatusCode)
+		}
+	}
+	h.eventually("the acknowledgement", func() bool { return len(h.twilio.texts()) == 1 })
+	if body := h.twilio.texts()[0].Body; !strings.Contains(body, "Thanks for texting Demo Plumbing") {
+		t.Fatalf("acknowledgement = %q", body)
+	}
+	st := h.state()
+	if st.Trigger != conversation.TriggerInboundSMS || st.InboundMessages != 1 {
+		t.Fatalf("state = %+v", st)
+	}
+	var bodies []string
+	err := h.db.InTenant(context.Background(), h.tenant.ID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(context.Background(), `SELECT body FROM messages WHERE direction = 'inbound'`)
+		if err != nil {
+			return err
+		}
+		bodies, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bodies) != 1 || bodies[0] != "Do you do weekend call-outs?" {
+		t.Fatalf("stored inbound = %q", bodies)
+	}
+	if strings.Contains(h.logs.String(), "weekend") {
+		t.Fatal("starter logged a message body")
+	}
+}
+
+func TestInboundTextJoinsTheOpenConversation(t *testing.T) {
+	h := newHarness(t)
+	h.post("/twilio/voice/status", callForm(sid("CA", 20), "no-answer"))
+	h.eventually("the first text", func() bool { return len(h.twilio.texts()) == 1 })
+	run := h.runID()
+	if resp := h.post("/twilio/sms", smsForm(sid("SM", 20), "Yes please, a leaking tap")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("sms answered %d", resp.StatusCode)
+	}
+	// The update completed before the webhook answered, so the state already shows it.
+	st := h.state()
+	if st.InboundMessages != 1 || st.Trigger != conversation.TriggerMissedCall {
+		t.Fatalf("state = %+v", st)
+	}
+	if got := h.runID(); got != run {
+		t.Fatalf("text started a new run %s (was %s)", got, run)
+	}
+	if n := len(h.twilio.texts()); n != 1 {
+		t.Fatalf("%d texts sent, want only the first", n)
+	}
+}
