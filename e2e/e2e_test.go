@@ -1,0 +1,229 @@
+// Package e2e runs Ringback's real binaries (worker, starter, ringback CLI) against a real Temporal
+// dev server and a real PostgreSQL database: the path a new user takes with `make dev`.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ringback/ringback/internal/testenv"
+)
+
+// buildBinaries compiles the three commands once per test binary.
+func buildBinaries(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./worker", "./starter", "./cmd/ringback")
+	cmd.Dir = testenv.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return dir
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// lockedBuffer collects a process's output while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type process struct {
+	cmd  *exec.Cmd
+	out  *lockedBuffer
+	done chan error
+}
+
+func start(t *testing.T, bin string, env []string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), out: &lockedBuffer{}, done: make(chan error, 1)}
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(bin), p.out.String())
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("%s exited with %v after SIGTERM", p.cmd.Path, err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("%s did not stop within 30s of SIGTERM", p.cmd.Path)
+	}
+}
+
+func run(t *testing.T, bin string, env []string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
+	testenv.RequireIntegration(t)
+	bins := buildBinaries(t)
+	temporal := testenv.Temporal(t)
+	dbURL := testenv.Database(t)
+	port := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	env := append(os.Environ(),
+		"RINGBACK_ENV=dev",
+		"DATABASE_URL="+dbURL,
+		"TEMPORAL_ADDRESS="+temporal.FrontendHostPort(),
+		"TEMPORAL_NAMESPACE=default",
+		"RINGBACK_TASK_QUEUE=e2e",
+		fmt.Sprintf("RINGBACK_LISTEN_ADDR=127.0.0.1:%d", port),
+		"RINGBACK_PUBLIC_URL="+base,
+		"TWILIO_ACCOUNT_SID=",
+		"TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef",
+		"RINGBACK_PHONE_HASH_KEY=e2e-phone-hash-key-0123456789abcdef",
+		"RINGBACK_ADMIN_TOKEN=e2e-admin-token-0123456789",
+	)
+	cli := filepath.Join(bins, "ringback")
+
+	for range 2 { // migrate is idempotent
+		if out, err := run(t, cli, env, "migrate"); err != nil {
+			t.Fatalf("migrate: %v\n%s", err, out)
+		}
+	}
+	out, err := run(t, cli, env, "tenant", "create", "--name", "Demo Plumbing", "--number", "+15005550006",
+		"--timezone", "America/New_York", "--owner-phone", "+16145550100", "--json")
+	if err != nil {
+		t.Fatalf("tenant create: %v\n%s", err, out)
+	}
+	var tenant struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &tenant); err != nil || tenant.ID == "" {
+		t.Fatalf("tenant create printed %q: %v", out, err)
+	}
+	if out, err := run(t, cli, env, "tenant", "create", "--name", "Again", "--number", "+15005550006",
+		"--timezone", "America/New_York", "--owner-phone", "+16145550100"); err == nil || !strings.Contains(out, "already belongs") {
+		t.Fatalf("duplicate number accepted: %v %s", err, out)
+	}
+
+	worker := start(t, filepath.Join(bins, "worker"), env)
+	starter := start(t, filepath.Join(bins, "starter"), env)
+	eventually(t, "the starter to be ready", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	if out, err := run(t, cli, env, "simulate", "call", "--from", "+16145550123", "--to", "+15005550006"); err != nil {
+		t.Fatalf("simulate call: %v\n%s", err, out)
+	}
+
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var body string
+	eventually(t, "the sandbox text", func() bool {
+		err := conn.QueryRow(context.Background(),
+			`SELECT body FROM control.sandbox_messages WHERE tenant_id = $1 AND to_number = '+16145550123'`, tenant.ID).Scan(&body)
+		return err == nil
+	})
+	if !strings.Contains(body, "Demo Plumbing") {
+		t.Fatalf("sandbox text = %q", body)
+	}
+	eventually(t, "the worker to print the text", func() bool { return strings.Contains(worker.out.String(), "SANDBOX text") })
+
+	worker.stop(t)
+	starter.stop(t)
+	for name, p := range map[string]*process{"worker": worker, "starter": starter} {
+		if logs := p.out.String(); strings.Contains(logs, "6145550123") {
+			t.Errorf("%s logged the caller's number:\n%s", name, logs)
+		}
+	}
+	if !strings.Contains(worker.out.String(), "SANDBOX MODE") {
+		t.Error("worker did not announce sandbox mode")
+	}
+}
+
+func TestProductionRefusesToStartWithoutSecrets(t *testing.T) {
+	testenv.RequireIntegration(t)
+	bins := buildBinaries(t)
+	env := append(os.Environ(), "RINGBACK_ENV=production", "DATABASE_URL=postgres://127.0.0.1:1/none",
+		"TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "RINGBACK_PHONE_HASH_KEY=", "RINGBACK_ADMIN_TOKEN=", "RINGBACK_PUBLIC_URL=")
+	for name, want := range map[string][]string{
+		"worker":  {"TWILIO_ACCOUNT_SID", "RINGBACK_PHONE_HASH_KEY"},
+		"starter": {"TWILIO_AUTH_TOKEN", "RINGBACK_ADMIN_TOKEN", "RINGBACK_PUBLIC_URL"},
+	} {
+		out, err := run(t, filepath.Join(bins, name), env)
+		if err == nil {
+			t.Errorf("%s started without secrets", name)
+		}
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s error does not name %s:\n%s", name, w, out)
+			}
+		}
+	}
+}
