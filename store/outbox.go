@@ -57,10 +57,14 @@ type SentMessage struct {
 // one transaction so neither can exist without the other.
 func (s *Store) CompleteOutbox(ctx context.Context, m SentMessage) error {
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
+		tag, err := tx.Exec(ctx, `
 			UPDATE control.outbox SET status = 'sent', provider_message_id = $2, failure = NULL, updated_at = now()
-			WHERE idempotency_key = $1`, m.Key, m.ProviderMessageID); err != nil {
+			WHERE idempotency_key = $1 AND status IN ('pending', 'sent')`, m.Key, m.ProviderMessageID)
+		if err != nil {
 			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("no pending claim: %w", ErrNotFound)
 		}
 		return inTenantTx(ctx, tx, m.TenantID, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `

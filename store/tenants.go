@@ -48,6 +48,7 @@ func (s *Store) CreateTenant(ctx context.Context, spec tenantspec.Spec) (Tenant,
 	// The schema comes first: a tenant row must never exist without somewhere to put its data.
 	// tern runs each migration in its own transaction, so this cannot share the insert's.
 	if err := s.withConn(ctx, func(conn *pgx.Conn) error { return schema.MigrateTenant(ctx, conn, id) }); err != nil {
+		s.dropSchemaAfterFailedCreate(id)
 		return Tenant{}, fmt.Errorf("create tenant schema: %w", err)
 	}
 	var t Tenant

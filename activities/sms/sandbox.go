@@ -27,16 +27,13 @@ func NewSandbox(pool *pgxpool.Pool, log *slog.Logger) *Sandbox {
 func (s *Sandbox) Send(ctx context.Context, m Message) (string, error) {
 	var id int64
 	var inserted bool
+	// DO UPDATE (a no-op) instead of DO NOTHING so the row is returned even when a concurrent send
+	// of the same key committed it first; xmax = 0 only on a fresh insert.
 	err := s.pool.QueryRow(ctx, `
-		WITH ins AS (
-			INSERT INTO control.sandbox_messages (tenant_id, idempotency_key, from_number, to_number, body)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (idempotency_key) DO NOTHING
-			RETURNING id)
-		SELECT id, true FROM ins
-		UNION ALL
-		SELECT id, false FROM control.sandbox_messages WHERE idempotency_key = $2
-		LIMIT 1`, m.TenantID, m.IdempotencyKey, m.From, m.To, m.Body).Scan(&id, &inserted)
+		INSERT INTO control.sandbox_messages (tenant_id, idempotency_key, from_number, to_number, body)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+		RETURNING id, (xmax = 0)`, m.TenantID, m.IdempotencyKey, m.From, m.To, m.Body).Scan(&id, &inserted)
 	if err != nil {
 		return "", fmt.Errorf("sandbox sms: %w", err)
 	}

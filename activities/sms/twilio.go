@@ -99,6 +99,11 @@ func classify(err error) error {
 		if reason, ok := permanentCodes[rest.Code]; ok {
 			return &PermanentError{Status: rest.Status, Code: rest.Code, Reason: reason}
 		}
+		// Bad or rotated credentials are our configuration, not the recipient: keep retrying so
+		// the texts go out once an operator fixes them, instead of dropping every one.
+		if rest.Status == http.StatusUnauthorized || rest.Status == http.StatusForbidden || rest.Code == 21222 || rest.Code == 21224 {
+			return fmt.Errorf("twilio: credentials refused (http %d, code %d)", rest.Status, rest.Code)
+		}
 		if rest.Status >= 400 && rest.Status < 500 && rest.Status != http.StatusTooManyRequests {
 			return &PermanentError{Status: rest.Status, Code: rest.Code, Reason: "request refused"}
 		}

@@ -1,0 +1,360 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/tenantspec"
+	"github.com/ringback/ringback/internal/testenv"
+	"github.com/ringback/ringback/store"
+)
+
+const (
+	business = "+16145550100"
+	caller   = "+16145550123"
+)
+
+// fakeSender records what it was asked to send and answers with err, or a provider ID.
+type fakeSender struct {
+	mu   sync.Mutex
+	sent []sms.Message
+	err  error
+}
+
+func (f *fakeSender) Send(_ context.Context, m sms.Message) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, m)
+	if f.err != nil {
+		return "", f.err
+	}
+	return "SM-fake-" + m.IdempotencyKey, nil
+}
+
+func (f *fakeSender) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent)
+}
+
+// fixture is a migrated test database with one tenant, and activities wired to it.
+type fixture struct {
+	store  *store.Store
+	tenant store.Tenant
+	sender *fakeSender
+	acts   *Activities
+	env    *testsuite.TestActivityEnvironment
+	// workflowID is the ID the activity environment reports to activities.
+	workflowID string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, testenv.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tn, err := st.CreateTenant(ctx, tenantspec.Spec{
+		Name: "Demo Plumbing", Numbers: []string{business}, Timezone: "America/New_York", OwnerPhone: "+16145550199",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{store: st, tenant: tn, sender: &fakeSender{}}
+	f.acts = &Activities{Store: st, SMS: f.sender, Now: func() time.Time { return time.Date(2026, 11, 20, 14, 0, 0, 0, time.UTC) }}
+
+	var suite testsuite.WorkflowTestSuite
+	f.env = suite.NewTestActivityEnvironment()
+	f.env.RegisterActivity(f.acts)
+	workflowID := func(ctx context.Context) (string, error) { return activity.GetInfo(ctx).WorkflowExecution.ID, nil }
+	f.env.RegisterActivityWithOptions(workflowID, activity.RegisterOptions{Name: "TestWorkflowID"})
+	v, err := f.env.ExecuteActivity("TestWorkflowID")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Get(&f.workflowID); err != nil || f.workflowID == "" {
+		t.Fatalf("workflow ID from activity info: %q, %v", f.workflowID, err)
+	}
+	return f
+}
+
+func hashOf(e164 string) string {
+	sum := sha256.Sum256([]byte(e164))
+	return hex.EncodeToString(sum[:])
+}
+
+func (f *fixture) openConversation(t *testing.T, firstRunID string) int64 {
+	t.Helper()
+	v, err := f.env.ExecuteActivity(f.acts.OpenConversation, OpenConversationInput{
+		TenantID: f.tenant.ID, Caller: caller, PhoneHash: hashOf(caller),
+		Trigger: conversation.TriggerMissedCall, Stage: conversation.StageOpening, FirstRunID: firstRunID,
+	})
+	if err != nil {
+		t.Fatalf("open conversation: %v", err)
+	}
+	var id int64
+	if err := v.Get(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (f *fixture) sendSMS(conv int64, step string) (SendSMSResult, error) {
+	v, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
+		TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
+		PhoneHash: hashOf(caller), Body: "Sorry we missed your call!", Step: step,
+	})
+	if err != nil {
+		return SendSMSResult{}, err
+	}
+	var res SendSMSResult
+	err = v.Get(&res)
+	return res, err
+}
+
+func (f *fixture) outboxStatus(t *testing.T, key string) string {
+	t.Helper()
+	var status string
+	if err := f.store.Pool().QueryRow(context.Background(),
+		`SELECT status FROM control.outbox WHERE idempotency_key = $1`, key).Scan(&status); err != nil {
+		t.Fatalf("outbox row %s: %v", key, err)
+	}
+	return status
+}
+
+// outboundMessages counts the tenant's stored outbound messages with the given dedupe key.
+func (f *fixture) outboundMessages(t *testing.T, key string) int {
+	t.Helper()
+	var n int
+	err := f.store.InTenant(context.Background(), f.tenant.ID, func(tx pgx.Tx) error {
+		return tx.QueryRow(context.Background(),
+			`SELECT count(*) FROM messages WHERE direction = 'outbound' AND dedupe_key = $1`, key).Scan(&n)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// applicationError returns err as a Temporal application error, failing t if it is not one.
+func applicationError(t *testing.T, err error) *temporal.ApplicationError {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		t.Fatalf("error %v (%T) is not an ApplicationError", err, err)
+	}
+	return appErr
+}
+
+func TestSendSMSSendsOncePerStep(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+	key := IdempotencyKey(f.workflowID, "first-text")
+
+	res, err := f.sendSMS(conv, "first-text")
+	if err != nil {
+		t.Fatalf("first send: %v", err)
+	}
+	if res.AlreadySent || res.ProviderMessageID != "SM-fake-"+key {
+		t.Errorf("first send = %+v", res)
+	}
+	if f.sender.count() != 1 {
+		t.Fatalf("sender called %d times, want 1", f.sender.count())
+	}
+	if got := f.sender.sent[0]; got != (sms.Message{TenantID: f.tenant.ID, From: business, To: caller, Body: "Sorry we missed your call!", IdempotencyKey: key}) {
+		t.Errorf("sent %+v", got)
+	}
+	if s := f.outboxStatus(t, key); s != store.OutboxSent {
+		t.Errorf("outbox status = %q, want sent", s)
+	}
+	if n := f.outboundMessages(t, key); n != 1 {
+		t.Errorf("%d outbound messages recorded, want 1", n)
+	}
+
+	again, err := f.sendSMS(conv, "first-text")
+	if err != nil {
+		t.Fatalf("retried send: %v", err)
+	}
+	if !again.AlreadySent || again.ProviderMessageID != res.ProviderMessageID {
+		t.Errorf("retried send = %+v, want AlreadySent with %q", again, res.ProviderMessageID)
+	}
+	if f.sender.count() != 1 {
+		t.Errorf("retry reached the sender: %d sends", f.sender.count())
+	}
+	if n := f.outboundMessages(t, key); n != 1 {
+		t.Errorf("%d outbound messages after the retry, want 1", n)
+	}
+
+	if _, err := f.sendSMS(conv, "reply-1"); err != nil {
+		t.Fatalf("next step: %v", err)
+	}
+	if f.sender.count() != 2 {
+		t.Errorf("a new step sent %d texts in total, want 2", f.sender.count())
+	}
+}
+
+func TestSendSMSPermanentRejection(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+	key := IdempotencyKey(f.workflowID, "first-text")
+	f.sender.err = &sms.PermanentError{Status: 400, Code: 21610, Reason: "recipient unsubscribed"}
+
+	_, err := f.sendSMS(conv, "first-text")
+	appErr := applicationError(t, err)
+	if !appErr.NonRetryable() || appErr.Type() != ErrTypeSMSRejected {
+		t.Errorf("error type %q non-retryable %v, want %q non-retryable", appErr.Type(), appErr.NonRetryable(), ErrTypeSMSRejected)
+	}
+	if strings.Contains(err.Error(), caller) {
+		t.Errorf("error quotes the recipient: %v", err)
+	}
+	if s := f.outboxStatus(t, key); s != store.OutboxFailed {
+		t.Errorf("outbox status = %q, want failed", s)
+	}
+
+	// A retry, even once the provider would accept, must not text a number that refused.
+	f.sender.err = nil
+	_, err = f.sendSMS(conv, "first-text")
+	appErr = applicationError(t, err)
+	if !appErr.NonRetryable() || appErr.Type() != ErrTypeSMSRejected {
+		t.Errorf("retry: error type %q non-retryable %v", appErr.Type(), appErr.NonRetryable())
+	}
+	if f.sender.count() != 1 {
+		t.Errorf("sender called %d times, want 1", f.sender.count())
+	}
+	if n := f.outboundMessages(t, key); n != 0 {
+		t.Errorf("a rejected text was recorded as sent %d times", n)
+	}
+}
+
+func TestSendSMSTransientFailure(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+	key := IdempotencyKey(f.workflowID, "first-text")
+	f.sender.err = errors.New("twilio: http 503, code 20503")
+
+	_, err := f.sendSMS(conv, "first-text")
+	if err == nil {
+		t.Fatal("send succeeded")
+	}
+	if appErr := applicationError(t, err); appErr.NonRetryable() {
+		t.Errorf("transient failure marked non-retryable: %v", err)
+	}
+	if s := f.outboxStatus(t, key); s != store.OutboxPending {
+		t.Errorf("outbox status = %q, want pending", s)
+	}
+	if n := f.outboundMessages(t, key); n != 0 {
+		t.Errorf("an unsent text was recorded %d times", n)
+	}
+
+	// The retry sends.
+	f.sender.err = nil
+	res, err := f.sendSMS(conv, "first-text")
+	if err != nil || res.AlreadySent {
+		t.Fatalf("retry = %+v, %v", res, err)
+	}
+	if f.sender.count() != 2 || f.outboxStatus(t, key) != store.OutboxSent || f.outboundMessages(t, key) != 1 {
+		t.Errorf("after the retry: %d sends, outbox %q, %d messages", f.sender.count(), f.outboxStatus(t, key), f.outboundMessages(t, key))
+	}
+}
+
+func TestSendSMSRequiresStep(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+
+	_, err := f.sendSMS(conv, "")
+	if appErr := applicationError(t, err); !appErr.NonRetryable() {
+		t.Errorf("empty step: retryable error %v", err)
+	}
+	if f.sender.count() != 0 {
+		t.Errorf("sender called %d times", f.sender.count())
+	}
+	var n int
+	if err := f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM control.outbox`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("empty step claimed %d outbox rows", n)
+	}
+}
+
+func TestLoadTenantProfile(t *testing.T) {
+	f := newFixture(t)
+
+	for _, id := range []string{tenantspec.NewID(), "not a tenant"} {
+		_, err := f.env.ExecuteActivity(f.acts.LoadTenantProfile, id)
+		appErr := applicationError(t, err)
+		if !appErr.NonRetryable() || appErr.Type() != ErrTypeTenantNotFound {
+			t.Errorf("tenant %q: error type %q non-retryable %v, want %q non-retryable", id, appErr.Type(), appErr.NonRetryable(), ErrTypeTenantNotFound)
+		}
+	}
+
+	v, err := f.env.ExecuteActivity(f.acts.LoadTenantProfile, f.tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p TenantProfile
+	if err := v.Get(&p); err != nil {
+		t.Fatal(err)
+	}
+	want := TenantProfile{TenantID: f.tenant.ID, Name: "Demo Plumbing", Timezone: "America/New_York", GreetingText: f.tenant.GreetingText, Active: true}
+	if p != want {
+		t.Errorf("profile = %+v, want %+v", p, want)
+	}
+}
+
+func TestRecordMissedCallHandledElsewhere(t *testing.T) {
+	f := newFixture(t)
+	conv1 := f.openConversation(t, "run-1")
+	if again := f.openConversation(t, "run-1"); again != conv1 {
+		t.Fatalf("retried OpenConversation returned %d, want %d", again, conv1)
+	}
+	conv2 := f.openConversation(t, "run-2")
+	if conv2 == conv1 {
+		t.Fatal("a second workflow chain reused the first conversation")
+	}
+
+	steps := []struct {
+		conv    int64
+		callSid string
+		want    bool
+	}{
+		{conv1, "CA1", false},
+		{conv1, "CA1", false}, // the same webhook retried within the conversation
+		{conv2, "CA1", true},  // retried after the first conversation ended
+		{conv2, "CA2", false},
+	}
+	for i, st := range steps {
+		v, err := f.env.ExecuteActivity(f.acts.RecordMissedCall, RecordMissedCallInput{
+			TenantID: f.tenant.ID, ConversationID: st.conv, PhoneHash: hashOf(caller),
+			CallSid: st.callSid, Status: "no-answer", OccurredAt: time.Date(2026, 11, 20, 13, 59, 0, 0, time.UTC),
+		})
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		var res RecordMissedCallResult
+		if err := v.Get(&res); err != nil {
+			t.Fatal(err)
+		}
+		if res.HandledElsewhere != st.want {
+			t.Errorf("step %d: %s on conversation %d: HandledElsewhere = %v, want %v", i, st.callSid, st.conv, res.HandledElsewhere, st.want)
+		}
+	}
+}

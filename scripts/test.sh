@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Everything CI checks, runnable on a fresh clone:
+#   gofmt, go vet, staticcheck, then go test -race over the whole module
+# against a real PostgreSQL server and the real Temporal dev server.
+#
+# Usage:
+#   scripts/test.sh [go test flags and packages]   e.g. -short, -run TestX ./workflows/
+#   scripts/test.sh --lint-only                    gofmt + vet + staticcheck only
+#   eval "$(scripts/test.sh --print-env)"          export what go test needs, for
+#                                                  running go test by hand
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+root=$(rb_root)
+cd "$root"
+
+mode=all
+case ${1:-} in
+--lint-only) mode="lint"; shift ;;
+--print-env) mode="env"; shift ;;
+esac
+
+ensure_test_env() {
+	rb_ensure_postgres
+	# Test helpers create and drop their own database per test package on
+	# this server.
+	export RINGBACK_TEST_DATABASE_URL=$RB_PG_ADMIN_URL
+	rb_ensure_temporal_cli
+}
+
+if [[ $mode == env ]]; then
+	ensure_test_env >&2
+	printf 'export %s=%q\n' \
+		GOTOOLCHAIN "$GOTOOLCHAIN" \
+		RINGBACK_TEST_DATABASE_URL "$RINGBACK_TEST_DATABASE_URL" \
+		RINGBACK_TEMPORAL_CLI "$RINGBACK_TEMPORAL_CLI"
+	exit 0
+fi
+
+failed=()
+step() {
+	local name=$1
+	shift
+	printf '\n==> %s\n' "$name"
+	if "$@"; then
+		return 0
+	fi
+	failed+=("$name")
+}
+
+check_gofmt() {
+	local files unformatted
+	mapfile -t files < <(rb_go_files)
+	((${#files[@]} > 0)) || return 0
+	unformatted=$(gofmt -l "${files[@]}")
+	if [[ -n $unformatted ]]; then
+		printf 'gofmt would reformat (run gofmt -w on them):\n%s\n' "$unformatted"
+		return 1
+	fi
+}
+
+if [[ $mode == all ]]; then
+	ensure_test_env
+	# -race needs cgo and a C compiler.
+	if ! command -v gcc >/dev/null 2>&1 && ! command -v cc >/dev/null 2>&1; then
+		rb_apt_install gcc libc6-dev
+	fi
+fi
+rb_ensure_staticcheck
+
+step gofmt check_gofmt
+step "go vet" go vet ./...
+step staticcheck bin/staticcheck ./...
+
+if [[ $mode == all ]]; then
+	# Packages default to ./... unless the arguments name some.
+	args=("$@")
+	packages=(./...)
+	for arg in "${args[@]}"; do
+		case $arg in
+		./* | . | github.com/ringback/ringback*) packages=() ;;
+		esac
+	done
+	step "go test" env CGO_ENABLED=1 go test -race -count=1 "${args[@]}" "${packages[@]}"
+fi
+
+echo
+if ((${#failed[@]} > 0)); then
+	printf 'FAILED: %s\n' "${failed[*]}"
+	exit 1
+fi
+echo "ok: all checks passed"
