@@ -195,11 +195,27 @@ func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
 	}
 	eventually(t, "the worker to print the text", func() bool { return strings.Contains(worker.out.String(), "SANDBOX text") })
 
+	// The caller replies; the starter answers only once the workflow has stored the text.
+	if out, err := run(t, cli, env, "simulate", "sms", "--from", "+16145550123", "--to", "+15005550006",
+		"--body", "Can you come at 4pm? My email is jo@example.com"); err != nil {
+		t.Fatalf("simulate sms: %v\n%s", err, out)
+	}
+	var inbound int
+	schemaName := pgx.Identifier{"t_" + tenant.ID}.Sanitize()
+	if err := conn.QueryRow(context.Background(),
+		`SELECT count(*) FROM `+schemaName+`.messages WHERE direction = 'inbound' AND body LIKE 'Can you come at 4pm?%'`).Scan(&inbound); err != nil || inbound != 1 {
+		t.Fatalf("inbound texts stored = %d, %v", inbound, err)
+	}
+
 	worker.stop(t)
 	starter.stop(t)
+	// Neither process logs the caller's number or what they wrote, in any log line of the run.
 	for name, p := range map[string]*process{"worker": worker, "starter": starter} {
-		if logs := p.out.String(); strings.Contains(logs, "6145550123") {
-			t.Errorf("%s logged the caller's number:\n%s", name, logs)
+		logs := p.out.String()
+		for _, secret := range []string{"6145550123", "jo@example.com", "Can you come"} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("%s logged %q:\n%s", name, secret, logs)
+			}
 		}
 	}
 	if !strings.Contains(worker.out.String(), "SANDBOX MODE") {

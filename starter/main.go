@@ -15,10 +15,11 @@ import (
 	"syscall"
 	"time"
 
-	twclient "github.com/twilio/twilio-go/client"
-	sdkclient "go.temporal.io/sdk/client"
 	_ "time/tzdata" // tenant time zones must resolve in minimal container images
 
+	sdkclient "go.temporal.io/sdk/client"
+
+	"github.com/ringback/ringback/ingress"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/internal/temporalclient"
@@ -58,52 +59,12 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler := newServer(serverDeps{cfg: cfg, log: log, db: db, temporal: tc, hasher: hasher})
+	handler := ingress.New(ingress.Deps{Config: cfg, Log: log, Store: db, Temporal: tc, Hasher: hasher})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	return serve(ctx, ln, handler, log)
-}
-
-// serverDeps are the starter's dependencies, injected so tests build the same handler.
-type serverDeps struct {
-	cfg      config.Config
-	log      *slog.Logger
-	db       *store.Store
-	temporal sdkclient.Client
-	hasher   *phone.Hasher
-	now      func() time.Time
-}
-
-func newServer(d serverDeps) http.Handler {
-	if d.now == nil {
-		d.now = time.Now
-	}
-	twilio := &twilioIngress{
-		publicURL:    d.cfg.PublicURL,
-		validator:    twclient.NewRequestValidator(d.cfg.TwilioAuthToken),
-		temporal:     d.temporal,
-		tenants:      d.db,
-		hasher:       d.hasher,
-		taskQueue:    d.cfg.TaskQueue,
-		idleTimeout:  d.cfg.ConversationIdleTimeout,
-		log:          d.log,
-		now:          d.now,
-		closingRetry: 8 * time.Second,
-	}
-	admin := newAdminAPI(d.cfg.AdminToken, d.db, d.log)
-	health := &health{temporal: d.temporal, db: d.db}
-
-	mux := http.NewServeMux()
-	mux.Handle("POST /twilio/voice/status", twilio.signed(twilio.voiceStatus))
-	mux.Handle("POST /twilio/voice/dial", twilio.signed(twilio.voiceDial))
-	mux.Handle("POST /twilio/sms", twilio.signed(twilio.sms))
-	mux.HandleFunc("POST /api/tenants", admin.authorized(admin.createTenant))
-	mux.HandleFunc("GET /api/tenants/{id}", admin.authorized(admin.getTenant))
-	mux.HandleFunc("GET /healthz", health.live)
-	mux.HandleFunc("GET /readyz", health.ready)
-	return mux
 }
 
 // serve runs the HTTP server until ctx ends, then drains in-flight requests: a webhook already

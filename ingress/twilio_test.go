@@ -1,4 +1,4 @@
-package main
+package ingress
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/twiliosig"
@@ -61,6 +62,7 @@ func TestMissedCallTextsTheCallerOnce(t *testing.T) {
 	if logs := h.logs.String(); strings.Contains(logs, "6145550123") {
 		t.Fatal("starter logged the caller's number")
 	}
+	h.assertNoPhoneInVisibility(callerPhone, businessPhone)
 }
 
 func TestAnsweredCallStartsNothing(t *testing.T) {
@@ -169,6 +171,15 @@ func TestMalformedWebhooksGetAReason(t *testing.T) {
 	if run := h.runID(); run != "" {
 		t.Fatalf("a malformed webhook started run %s", run)
 	}
+	// Nothing at all was started, for this caller or any other (the unknown-number webhook has no
+	// tenant to derive an ID from, so only the full listing proves it).
+	resp, err := h.tc.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(resp.Executions); n != 0 {
+		t.Fatalf("%d workflows exist after malformed webhooks", n)
+	}
 	if strings.Contains(h.logs.String(), "6145550177") {
 		t.Fatal("logged a phone number")
 	}
@@ -206,9 +217,10 @@ func TestInboundTextStartsAConversationAndIsStoredOnce(t *testing.T) {
 	if len(bodies) != 1 || bodies[0] != "Do you do weekend call-outs?" {
 		t.Fatalf("stored inbound = %q", bodies)
 	}
-	if strings.Contains(h.logs.String(), "weekend") {
-		t.Fatal("starter logged a message body")
+	if strings.Contains(h.logs.String(), "weekend") || strings.Contains(h.logs.String(), "6145550123") {
+		t.Fatal("starter logged a message body or number")
 	}
+	h.assertNoPhoneInVisibility(callerPhone, businessPhone)
 }
 
 func TestInboundTextJoinsTheOpenConversation(t *testing.T) {

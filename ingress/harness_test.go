@@ -1,4 +1,4 @@
-package main
+package ingress
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	sdkclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -142,8 +144,8 @@ func newHarness(t *testing.T) *harness {
 		PublicURL: srv.URL, TwilioAuthToken: authToken, AdminToken: adminToken, TaskQueue: taskQueue,
 		ConversationIdleTimeout: time.Hour,
 	}
-	h := newServer(serverDeps{
-		cfg: cfg, log: slog.New(slog.NewJSONHandler(logs, nil)), db: db, temporal: dev.Client(), hasher: hasher,
+	h := New(Deps{
+		Config: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil)), Store: db, Temporal: dev.Client(), Hasher: hasher,
 	})
 	srv.Config.Handler = h
 	return &harness{t: t, srv: srv, db: db, tc: dev.Client(), twilio: fake, tenant: tenant, hasher: hasher, logs: logs, cfg: cfg, handler: h}
@@ -273,5 +275,36 @@ func decodeJSON(t *testing.T, resp *http.Response, v any) {
 	t.Helper()
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("decode JSON: %v", err)
+	}
+}
+
+// assertNoPhoneInVisibility lists every workflow the server knows and fails if a phone number's
+// digits appear in a workflow ID or any search attribute value.
+func (h *harness) assertNoPhoneInVisibility(numbers ...string) {
+	h.t.Helper()
+	var execs []*workflowpb.WorkflowExecutionInfo
+	h.eventually("the conversation in visibility", func() bool {
+		resp, err := h.tc.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default"})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		execs = resp.Executions
+		return len(execs) > 0
+	})
+	for _, e := range execs {
+		fields := map[string]string{"workflow ID": e.Execution.WorkflowId}
+		for name, p := range e.GetSearchAttributes().GetIndexedFields() {
+			fields["search attribute "+name] = string(p.Data)
+		}
+		for where, value := range fields {
+			for _, n := range numbers {
+				if strings.Contains(value, strings.TrimPrefix(n, "+1")) {
+					h.t.Errorf("%s holds a phone number: %q", where, value)
+				}
+			}
+		}
+		if got := string(e.GetSearchAttributes().GetIndexedFields()["TenantID"].GetData()); !strings.Contains(got, h.tenant.ID) {
+			h.t.Errorf("TenantID search attribute = %q, want %q", got, h.tenant.ID)
+		}
 	}
 }

@@ -1,0 +1,59 @@
+// Package ingress is Ringback's HTTP surface: Twilio's voice and messaging webhooks become
+// workflow starts, signals and updates; operators manage tenants through the admin API; load
+// balancers probe health. The starter command serves it; the benchmark drives it in-process.
+package ingress
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	twclient "github.com/twilio/twilio-go/client"
+	sdkclient "go.temporal.io/sdk/client"
+
+	"github.com/ringback/ringback/internal/config"
+	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/store"
+)
+
+// Deps are the ingress's dependencies.
+type Deps struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Temporal sdkclient.Client
+	Hasher   *phone.Hasher
+	// Now is the clock stamped on calls and texts; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns the ingress HTTP handler: Twilio webhooks, the admin API and health probes.
+func New(d Deps) http.Handler {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	twilio := &twilioIngress{
+		publicURL:    d.Config.PublicURL,
+		validator:    twclient.NewRequestValidator(d.Config.TwilioAuthToken),
+		temporal:     d.Temporal,
+		tenants:      d.Store,
+		hasher:       d.Hasher,
+		taskQueue:    d.Config.TaskQueue,
+		idleTimeout:  d.Config.ConversationIdleTimeout,
+		log:          d.Log,
+		now:          d.Now,
+		closingRetry: 8 * time.Second,
+	}
+	admin := newAdminAPI(d.Config.AdminToken, d.Store, d.Log)
+	health := &health{temporal: d.Temporal, db: d.Store}
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /twilio/voice/status", twilio.signed(twilio.voiceStatus))
+	mux.Handle("POST /twilio/voice/dial", twilio.signed(twilio.voiceDial))
+	mux.Handle("POST /twilio/sms", twilio.signed(twilio.sms))
+	mux.HandleFunc("POST /api/tenants", admin.authorized(admin.createTenant))
+	mux.HandleFunc("GET /api/tenants/{id}", admin.authorized(admin.getTenant))
+	mux.HandleFunc("GET /healthz", health.live)
+	mux.HandleFunc("GET /readyz", health.ready)
+	return mux
+}
