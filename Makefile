@@ -2,6 +2,7 @@
 #   make dev                       run the whole stack locally (Ctrl-C stops it)
 #   make test                      gofmt, vet, staticcheck, go test -race ./...
 #   make test ARGS='-short'        extra go test flags and/or packages
+#   make bench                     webhook→text vs bare engine; writes docs/performance.md
 #   make build                     bin/worker bin/starter bin/ringback
 #   make lint                      gofmt, vet, staticcheck
 #   make clean                     remove bin/ and .dev/ (refuses while make dev runs)
@@ -12,13 +13,16 @@ export GOTOOLCHAIN := local
 
 ARGS ?=
 
-.PHONY: dev test build lint clean
+.PHONY: dev test bench build lint clean
 
 dev:
 	scripts/dev.sh
 
 test:
 	scripts/test.sh $(ARGS)
+
+bench:
+	scripts/bench.sh $(ARGS)
 
 build:
 	. scripts/lib.sh && rb_build

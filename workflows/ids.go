@@ -14,6 +14,12 @@ var (
 	StageAttr    = temporal.NewSearchAttributeKeyKeyword("Stage")
 )
 
+// SearchAttributesToRegister lists the custom search attributes a server needs before these
+// workflows run (values are placeholders; only the keys and types matter).
+func SearchAttributesToRegister() temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(TenantIDAttr.ValueSet(""), StageAttr.ValueSet(""))
+}
+
 // callerHashPrefix is how much of the caller's HMAC goes into a workflow ID: 64 bits, enough to
 // keep one tenant's callers apart, short enough to read in the UI.
 const callerHashPrefix = 16

@@ -20,8 +20,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/ringback/ringback/workflows"
 )
 
 // DefaultAdminURL is used when RINGBACK_TEST_DATABASE_URL is unset.
@@ -84,12 +85,6 @@ func Database(t testing.TB) string {
 	return u.String()
 }
 
-// SearchAttributes are the custom search attributes Ringback's workflows set.
-var SearchAttributes = temporal.NewSearchAttributes(
-	temporal.NewSearchAttributeKeyKeyword("TenantID").ValueSet(""),
-	temporal.NewSearchAttributeKeyKeyword("Stage").ValueSet(""),
-)
-
 // TemporalCLI is the path of the Temporal CLI binary.
 func TemporalCLI() string {
 	if p := os.Getenv("RINGBACK_TEMPORAL_CLI"); p != "" {
@@ -111,7 +106,7 @@ func Temporal(t testing.TB) *testsuite.DevServer {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		ClientOptions:    &client.Options{Namespace: "default", Logger: quietLogger{}},
-		SearchAttributes: SearchAttributes,
+		SearchAttributes: workflows.SearchAttributesToRegister(),
 		LogLevel:         "error",
 		Stdout:           &prefixWriter{t: t},
 		Stderr:           &prefixWriter{t: t},
