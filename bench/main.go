@@ -36,6 +36,7 @@ import (
 	"github.com/ringback/ringback/ingress"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/searchattr"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/internal/twiliosig"
 	"github.com/ringback/ringback/store"
@@ -316,7 +317,7 @@ func run(ctx context.Context, o options) error {
 	devOpts := testsuite.DevServerOptions{
 		ExistingPath: cli, LogLevel: "error",
 		ClientOptions:    &client.Options{Namespace: "default", Logger: silent{}},
-		SearchAttributes: workflows.SearchAttributesToRegister(),
+		SearchAttributes: searchattr.ToRegister(),
 		Stdout:           io.Discard, Stderr: io.Discard,
 	}
 	storage := "in-memory SQLite"

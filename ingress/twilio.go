@@ -22,6 +22,7 @@ import (
 	"github.com/ringback/ringback/internal/callstatus"
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/searchattr"
 	"github.com/ringback/ringback/internal/twiml"
 	"github.com/ringback/ringback/store"
 	"github.com/ringback/ringback/workflows"
@@ -205,7 +206,7 @@ func (in *twilioIngress) startOptions(p party) sdkclient.StartWorkflowOptions {
 		// One conversation per (tenant, caller): a retried or second webhook joins the open one.
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(workflows.TenantIDAttr.ValueSet(p.tenantID)),
+		TypedSearchAttributes:    temporal.NewSearchAttributes(searchattr.TenantID.ValueSet(p.tenantID)),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/greeting"
+	"github.com/ringback/ringback/internal/searchattr"
 )
 
 // Names of the conversation workflow's message handlers.
@@ -235,7 +236,7 @@ func (c *conversationRun) onInboundSMS(ctx workflow.Context, msg InboundSMS) (In
 // and, on the first run, records the contact and the conversation.
 func (c *conversationRun) open(ctx workflow.Context) error {
 	if err := workflow.UpsertTypedSearchAttributes(ctx,
-		TenantIDAttr.ValueSet(c.in.TenantID), StageAttr.ValueSet(string(c.state.Stage))); err != nil {
+		searchattr.TenantID.ValueSet(c.in.TenantID), searchattr.Stage.ValueSet(string(c.state.Stage))); err != nil {
 		return err
 	}
 	if err := workflow.ExecuteActivity(storeOptions(ctx), acts.LoadTenantProfile, c.in.TenantID).Get(ctx, &c.profile); err != nil {
@@ -322,7 +323,7 @@ func (c *conversationRun) setStage(ctx workflow.Context, stage conversation.Stag
 		return nil
 	}
 	c.state.Stage = stage
-	if err := workflow.UpsertTypedSearchAttributes(ctx, StageAttr.ValueSet(string(stage))); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, searchattr.Stage.ValueSet(string(stage))); err != nil {
 		return err
 	}
 	return workflow.ExecuteActivity(storeOptions(ctx), acts.SetConversationStage, activities.SetStageInput{

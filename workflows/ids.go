@@ -4,21 +4,7 @@ package workflows
 
 import (
 	"fmt"
-
-	"go.temporal.io/sdk/temporal"
 )
-
-// Search attributes, registered on the server as Keyword. Values are opaque IDs and enums.
-var (
-	TenantIDAttr = temporal.NewSearchAttributeKeyKeyword("TenantID")
-	StageAttr    = temporal.NewSearchAttributeKeyKeyword("Stage")
-)
-
-// SearchAttributesToRegister lists the custom search attributes a server needs before these
-// workflows run (values are placeholders; only the keys and types matter).
-func SearchAttributesToRegister() temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(TenantIDAttr.ValueSet(""), StageAttr.ValueSet(""))
-}
 
 // callerHashPrefix is how much of the caller's HMAC goes into a workflow ID: 64 bits, enough to
 // keep one tenant's callers apart, short enough to read in the UI.

@@ -25,6 +25,7 @@ Usage:
   ringback tenant show ID [--json]
   ringback simulate call --from +1... --to +1... [--status no-answer|busy|failed|canceled|completed]
   ringback simulate sms  --from +1... --to +1... --body TEXT
+  ringback healthcheck [--url http://127.0.0.1:8080/readyz]
 
 Configuration comes from the environment (see README): DATABASE_URL for migrate and tenant;
 RINGBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN for simulate.
@@ -71,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 		return tenantShowCmd(ctx, cfg, rest, stdout)
 	case cmd == "simulate" && (sub == "call" || sub == "sms"):
 		return simulateCmd(ctx, cfg, sub, rest, stdout)
+	case cmd == "healthcheck" && sub == "":
+		return healthcheckCmd(ctx, rest, stdout)
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, strings.TrimSpace(cmd+" "+sub))
 }

@@ -22,7 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/ringback/ringback/workflows"
+	"github.com/ringback/ringback/internal/searchattr"
 )
 
 // DefaultAdminURL is used when RINGBACK_TEST_DATABASE_URL is unset.
@@ -106,7 +106,7 @@ func Temporal(t testing.TB) *testsuite.DevServer {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     cli,
 		ClientOptions:    &client.Options{Namespace: "default", Logger: quietLogger{}},
-		SearchAttributes: workflows.SearchAttributesToRegister(),
+		SearchAttributes: searchattr.ToRegister(),
 		LogLevel:         "error",
 		Stdout:           &prefixWriter{t: t},
 		Stderr:           &prefixWriter{t: t},
