@@ -34,11 +34,14 @@ import (
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/activities/sms"
 	"github.com/ringback/ringback/ingress"
+	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/internal/searchattr"
+	"github.com/ringback/ringback/internal/temporalclient"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/internal/twiliosig"
+	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
 	"github.com/ringback/ringback/workflows"
 )
@@ -351,6 +354,19 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
+	// The real path runs as production does, every payload encrypted under the tenant's key; the
+	// baseline is the engine alone.
+	keys, err := keyring.New([]byte(strings.Repeat("b", 32)), db)
+	if err != nil {
+		return err
+	}
+	payloadCodec := codec.New(keys, workflows.KeyScope)
+	rc, err := client.Dial(temporalclient.WithCodec(client.Options{HostPort: dev.FrontendHostPort(), Namespace: "default", Logger: silent{}}, payloadCodec))
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+
 	runID := randomHex(4)
 	bareQueue, realQueue := "bench-bare-"+runID, "bench-real-"+runID
 	bw := worker.New(c, bareQueue, worker.Options{})
@@ -363,7 +379,7 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	rw := worker.New(c, realQueue, worker.Options{})
+	rw := worker.New(rc, realQueue, worker.Options{})
 	rw.RegisterWorkflow(workflows.Conversation)
 	rw.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
 	for _, w := range []worker.Worker{bw, rw} {
@@ -383,7 +399,7 @@ func run(ctx context.Context, o options) error {
 	srv.Config.Handler = ingress.New(ingress.Deps{
 		Config: config.Config{PublicURL: srv.URL, TwilioAuthToken: authToken, AdminToken: strings.Repeat("a", 24),
 			TaskQueue: realQueue, ConversationIdleTimeout: time.Hour},
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Temporal: c, Hasher: hasher,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Temporal: rc, Hasher: hasher, Codec: payloadCodec,
 	})
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}
 	b := &bare{c: c, queue: bareQueue, run: runID}
@@ -462,7 +478,8 @@ func render(o options, storage string, bf, rf figures, n int) string {
 	fmt.Fprintf(&s, "| Ringback throughput ÷ bare throughput | %.0f%% | ≥ 70%% | %s |\n\n", rateRatio*100, verdict(rateRatio >= 0.70))
 	fmt.Fprintf(&s, "The real path does more than the baseline by design: signature check, tenant lookup, "+
 		"SignalWithStart, then four activities before the text (tenant profile, open conversation, "+
-		"record call, send with an outbox claim and completion in PostgreSQL). The targets above are "+
+		"record call, send with an outbox claim and completion in PostgreSQL), with every payload "+
+		"AES-256-GCM encrypted under the tenant's key. The targets above are "+
 		"for later work (eager workflow start, local activities for the store steps); this run records "+
 		"where the walking skeleton stands.\n\n")
 	fmt.Fprintf(&s, "Reproduce: `make bench` (or `go run ./bench -samples %d -burst %d -concurrency %d -rounds %d`).\n",

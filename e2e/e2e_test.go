@@ -227,10 +227,10 @@ func TestProductionRefusesToStartWithoutSecrets(t *testing.T) {
 	testenv.RequireIntegration(t)
 	bins := buildBinaries(t)
 	env := append(os.Environ(), "RINGBACK_ENV=production", "DATABASE_URL=postgres://127.0.0.1:1/none",
-		"TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "RINGBACK_PHONE_HASH_KEY=", "RINGBACK_ADMIN_TOKEN=", "RINGBACK_PUBLIC_URL=")
+		"TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "RINGBACK_PHONE_HASH_KEY=", "RINGBACK_ADMIN_TOKEN=", "RINGBACK_PUBLIC_URL=", "RINGBACK_MASTER_KEY=", "RINGBACK_MASTER_KEY_FILE=")
 	for name, want := range map[string][]string{
-		"worker":  {"TWILIO_ACCOUNT_SID", "RINGBACK_PHONE_HASH_KEY"},
-		"starter": {"TWILIO_AUTH_TOKEN", "RINGBACK_ADMIN_TOKEN", "RINGBACK_PUBLIC_URL"},
+		"worker":  {"TWILIO_ACCOUNT_SID", "RINGBACK_PHONE_HASH_KEY", "RINGBACK_MASTER_KEY"},
+		"starter": {"TWILIO_AUTH_TOKEN", "RINGBACK_ADMIN_TOKEN", "RINGBACK_PUBLIC_URL", "RINGBACK_MASTER_KEY"},
 	} {
 		out, err := run(t, filepath.Join(bins, name), env)
 		if err == nil {

@@ -24,11 +24,14 @@ import (
 
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/temporalclient"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/internal/testenv"
 	"github.com/ringback/ringback/internal/twiliosig"
+	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
 	"github.com/ringback/ringback/workflows"
 )
@@ -36,6 +39,8 @@ import (
 const (
 	authToken     = "0123456789abcdef0123456789abcdef"
 	adminToken    = "test-admin-token-0123456789"
+	opsToken      = "test-ops-token-0123456789abc"
+	uiOrigin      = "http://127.0.0.1:8233"
 	accountSID    = "AC00000000000000000000000000000001"
 	businessPhone = "+15005550006"
 	callerPhone   = "+16145550123"
@@ -90,6 +95,9 @@ type harness struct {
 	srv     *httptest.Server
 	db      *store.Store
 	tc      sdkclient.Client
+	raw     sdkclient.Client // no codec: sees payloads as the server stores them
+	keys    *keyring.Keyring
+	codec   *codec.Codec
 	twilio  *fakeTwilio
 	tenant  store.Tenant
 	hasher  *phone.Hasher
@@ -116,6 +124,21 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Payloads are encrypted exactly as in production: the worker and the starter share one
+	// codec-enabled client, and raw is a client without the codec, to look at what the server stores.
+	keys, err := keyring.New([]byte(strings.Repeat("k", 32)), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payloadCodec := codec.New(keys, workflows.KeyScope)
+	tc, err := sdkclient.Dial(temporalclient.WithCodec(sdkclient.Options{
+		HostPort: dev.FrontendHostPort(), Namespace: "default", Logger: testenv.QuietLogger(),
+	}, payloadCodec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tc.Close)
+
 	fake := newFakeTwilio(t)
 	sender, err := sms.NewTwilio(sms.TwilioOptions{AccountSID: accountSID, AuthToken: authToken, APIURL: fake.srv.URL})
 	if err != nil {
@@ -124,7 +147,7 @@ func newHarness(t *testing.T) *harness {
 	var q [4]byte
 	_, _ = rand.Read(q[:])
 	taskQueue := "starter-test-" + hex.EncodeToString(q[:])
-	w := worker.New(dev.Client(), taskQueue, worker.Options{})
+	w := worker.New(tc, taskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
 	if err := w.Start(); err != nil {
@@ -142,13 +165,14 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(srv.Close)
 	cfg := config.Config{
 		PublicURL: srv.URL, TwilioAuthToken: authToken, AdminToken: adminToken, TaskQueue: taskQueue,
-		ConversationIdleTimeout: time.Hour,
+		ConversationIdleTimeout: time.Hour, OpsToken: opsToken, CodecCORSOrigins: []string{uiOrigin},
 	}
 	h := New(Deps{
-		Config: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil)), Store: db, Temporal: dev.Client(), Hasher: hasher,
+		Config: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil)), Store: db, Temporal: tc, Hasher: hasher, Codec: payloadCodec,
 	})
 	srv.Config.Handler = h
-	return &harness{t: t, srv: srv, db: db, tc: dev.Client(), twilio: fake, tenant: tenant, hasher: hasher, logs: logs, cfg: cfg, handler: h}
+	return &harness{t: t, srv: srv, db: db, tc: tc, raw: dev.Client(), keys: keys, codec: payloadCodec,
+		twilio: fake, tenant: tenant, hasher: hasher, logs: logs, cfg: cfg, handler: h}
 }
 
 // syncBuffer collects log output from concurrent handlers.

@@ -10,6 +10,7 @@ import (
 
 	twclient "github.com/twilio/twilio-go/client"
 	sdkclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
@@ -25,6 +26,8 @@ type Deps struct {
 	Hasher   *phone.Hasher
 	// Now is the clock stamped on calls and texts; nil means time.Now.
 	Now func() time.Time
+	// Codec decrypts payloads for the Web UI's codec endpoint.
+	Codec converter.PayloadCodec
 }
 
 // New returns the ingress HTTP handler: Twilio webhooks, the admin API and health probes.
@@ -44,6 +47,9 @@ func New(d Deps) http.Handler {
 		now:          d.Now,
 		closingRetry: 8 * time.Second,
 	}
+	if d.Codec != nil {
+		twilio.payloads = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), d.Codec)
+	}
 	admin := newAdminAPI(d.Config.AdminToken, d.Store, d.Log)
 	health := &health{temporal: d.Temporal, db: d.Store}
 
@@ -53,6 +59,12 @@ func New(d Deps) http.Handler {
 	mux.Handle("POST /twilio/sms", twilio.signed(twilio.sms))
 	mux.HandleFunc("POST /api/tenants", admin.authorized(admin.createTenant))
 	mux.HandleFunc("GET /api/tenants/{id}", admin.authorized(admin.getTenant))
+	if d.Codec != nil {
+		codec := newCodecEndpoint(d.Codec, d.Config.OpsToken, d.Config.CodecCORSOrigins, d.Log)
+		mux.HandleFunc("OPTIONS /codec/", codec.preflight)
+		mux.HandleFunc("POST /codec/{op}", codec.serve)
+		mux.HandleFunc("POST /codec/{token}/{op}", codec.serve)
+	}
 	mux.HandleFunc("GET /healthz", health.live)
 	mux.HandleFunc("GET /readyz", health.ready)
 	return mux

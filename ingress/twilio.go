@@ -17,6 +17,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	enumspb "go.temporal.io/api/enums/v1"
 	sdkclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ringback/ringback/internal/callstatus"
@@ -61,6 +62,26 @@ type twilioIngress struct {
 	// closingRetry bounds how long an inbound text waits for a closing conversation to finish
 	// before a new one can take it; Twilio gives up on a webhook after 15 s.
 	closingRetry time.Duration
+	// payloads encrypts with the codec; nil leaves arguments to the client's converter.
+	payloads converter.DataConverter
+}
+
+// sealFor encodes v under workflowID's key scope. The SDK client encodes update arguments without
+// a serialization context, which would seal a caller's text under the control key, where erasing
+// the tenant's key could not reach it; a pre-sealed raw value passes through untouched.
+func (in *twilioIngress) sealFor(workflowID string, v any) (any, error) {
+	if in.payloads == nil {
+		return v, nil
+	}
+	dc := in.payloads
+	if scoped, ok := dc.(converter.DataConverterWithSerializationContext); ok {
+		dc = scoped.WithSerializationContext(converter.WorkflowSerializationContext{WorkflowID: workflowID})
+	}
+	p, err := dc.ToPayload(v)
+	if err != nil {
+		return nil, fmt.Errorf("seal update argument: %w", err)
+	}
+	return converter.NewRawValue(p), nil
 }
 
 // httpError is a failure with the status and reason the client should see.
@@ -303,6 +324,10 @@ func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[st
 		TenantID: p.tenantID, Caller: p.caller, CallerHash: p.callerHash, BusinessNumber: p.businessNumber,
 		Trigger: conversation.TriggerInboundSMS, IdleTimeout: in.idleTimeout,
 	}
+	arg, err := in.sealFor(p.workflowID, msg)
+	if err != nil {
+		return err
+	}
 	deadline := in.now().Add(in.closingRetry)
 	for attempt := 1; ; attempt++ {
 		// A with-start operation is single use: build a new one per attempt.
@@ -312,7 +337,7 @@ func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[st
 			UpdateOptions: sdkclient.UpdateWorkflowOptions{
 				UpdateName:   workflows.UpdateInboundSMS,
 				UpdateID:     sid,
-				Args:         []any{msg},
+				Args:         []any{arg},
 				WaitForStage: sdkclient.WorkflowUpdateStageCompleted,
 			},
 		})

@@ -150,10 +150,13 @@ env_line() {
 	done
 }
 random_secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+random_key_b64() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
 
 twilio_auth_token=$(env_get TWILIO_AUTH_TOKEN)
 phone_hash_key=$(env_get RINGBACK_PHONE_HASH_KEY)
 admin_token=$(env_get RINGBACK_ADMIN_TOKEN)
+master_key=$(env_get RINGBACK_MASTER_KEY)
+ops_token=$(env_get RINGBACK_OPS_TOKEN)
 if [[ -z $phone_hash_key ]]; then
 	rb_log "generating dev secrets into .dev/env (kept across runs)"
 	if [[ -z $caller_database_url ]] &&
@@ -165,13 +168,17 @@ fi
 twilio_auth_token=${twilio_auth_token:-$(random_secret)}
 phone_hash_key=${phone_hash_key:-$(random_secret)}
 admin_token=${admin_token:-$(random_secret)}
+# Added to an existing .dev/env on first use; data keys are created under whichever master key
+# is configured when the first payload is encrypted, so it must not change afterwards.
+master_key=${master_key:-$(random_key_b64)}
+ops_token=${ops_token:-$(random_secret)}
 
 (
 	umask 077
 	{
 		echo "# Environment of the dev stack started by 'make dev'. Source it to use the"
 		echo "# CLI against that stack:  . .dev/env && bin/ringback ..."
-		echo "# The three secrets below are generated once and kept; everything else is"
+		echo "# The secrets below are generated once and kept; everything else is"
 		echo "# rewritten on every run."
 		env_line \
 			RINGBACK_ENV dev \
@@ -184,7 +191,9 @@ admin_token=${admin_token:-$(random_secret)}
 			TWILIO_ACCOUNT_SID "" \
 			TWILIO_AUTH_TOKEN "$twilio_auth_token" \
 			RINGBACK_PHONE_HASH_KEY "$phone_hash_key" \
-			RINGBACK_ADMIN_TOKEN "$admin_token"
+			RINGBACK_ADMIN_TOKEN "$admin_token" \
+			RINGBACK_MASTER_KEY "$master_key" \
+			RINGBACK_OPS_TOKEN "$ops_token"
 	} >"$dev/env.tmp"
 	mv -f "$dev/env.tmp" "$dev/env"
 )
@@ -205,6 +214,7 @@ start temporal "$RINGBACK_TEMPORAL_CLI" server start-dev \
 	--db-filename "$dev/temporal.db" \
 	--ip 127.0.0.1 --port "$temporal_port" --ui-port "$temporal_ui_port" \
 	--search-attribute TenantID=Keyword --search-attribute Stage=Keyword \
+	--ui-codec-endpoint "$public_url/codec/$RINGBACK_OPS_TOKEN" \
 	--log-level error
 rb_wait_port 127.0.0.1 "$temporal_port" 60 "$(pid_of temporal)"
 # The port opens before the namespace and search attributes are usable.
@@ -256,6 +266,8 @@ cat <<EOF
       bin/ringback simulate call --from +16145550123 --to +15005550006
 
   The sandbox SMS sender prints outbound texts here, prefixed [worker].
+  Workflow payloads are encrypted; the UI decrypts them through the starter's
+  codec endpoint, authorised by RINGBACK_OPS_TOKEN from .dev/env.
   Source .dev/env before using bin/ringback or bin/temporal against this stack.
 +------------------------------------------------------------------------------+
 

@@ -20,10 +20,13 @@ import (
 	sdkclient "go.temporal.io/sdk/client"
 
 	"github.com/ringback/ringback/ingress"
+	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/internal/temporalclient"
+	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
+	"github.com/ringback/ringback/workflows"
 )
 
 func main() {
@@ -46,7 +49,15 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
-	opts, err := temporalclient.Options(log)
+	keys, err := keyring.New(cfg.MasterKey, db)
+	if err != nil {
+		return err
+	}
+	if cfg.MasterKeyIsDevDefault {
+		log.Warn("DEV MASTER KEY: payloads are encrypted under the published development key; set RINGBACK_MASTER_KEY")
+	}
+	payloadCodec := codec.New(keys, workflows.KeyScope)
+	opts, err := temporalclient.Options(log, payloadCodec)
 	if err != nil {
 		return err
 	}
@@ -59,7 +70,7 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler := ingress.New(ingress.Deps{Config: cfg, Log: log, Store: db, Temporal: tc, Hasher: hasher})
+	handler := ingress.New(ingress.Deps{Config: cfg, Log: log, Store: db, Temporal: tc, Hasher: hasher, Codec: payloadCodec})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)

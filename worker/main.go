@@ -9,14 +9,17 @@ import (
 	"os/signal"
 	"syscall"
 
+	_ "time/tzdata" // tenant time zones must resolve in minimal container images
+
 	sdkclient "go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	_ "time/tzdata" // tenant time zones must resolve in minimal container images
 
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/temporalclient"
+	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
 	"github.com/ringback/ringback/workflows"
 )
@@ -55,7 +58,15 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		}
 	}
 
-	opts, err := temporalclient.Options(log)
+	keys, err := keyring.New(cfg.MasterKey, db)
+	if err != nil {
+		return err
+	}
+	if cfg.MasterKeyIsDevDefault {
+		log.Warn("DEV MASTER KEY: payloads are encrypted under the published development key; set RINGBACK_MASTER_KEY")
+	}
+	payloadCodec := codec.New(keys, workflows.KeyScope)
+	opts, err := temporalclient.Options(log, payloadCodec)
 	if err != nil {
 		return err
 	}

@@ -342,3 +342,19 @@ func TestConversationWorkflowID(t *testing.T) {
 		t.Fatal("short hash accepted")
 	}
 }
+
+func TestKeyScope(t *testing.T) {
+	id, _ := ConversationWorkflowID(testTenant, testHash)
+	for in, want := range map[string]string{
+		id:                      testTenant,
+		"closure/" + testTenant: ControlKeyScope,
+		"dsr/r-123":             ControlKeyScope,
+		"conv/":                 ControlKeyScope,
+		"conv//x":               ControlKeyScope,
+		"something-else":        ControlKeyScope,
+	} {
+		if got := KeyScope(in); got != want {
+			t.Errorf("KeyScope(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 )
 
 // callerHashPrefix is how much of the caller's HMAC goes into a workflow ID: 64 bits, enough to
@@ -17,4 +18,19 @@ func ConversationWorkflowID(tenantID, callerHash string) (string, error) {
 		return "", fmt.Errorf("conversation workflow id: need a tenant id and a caller hash of at least %d characters", callerHashPrefix)
 	}
 	return "conv/" + tenantID + "/" + callerHash[:callerHashPrefix], nil
+}
+
+// ControlKeyScope is the key scope of workflows that belong to no single tenant's conversations.
+const ControlKeyScope = "control"
+
+// KeyScope names the data key a workflow's payloads are sealed under: the tenant's key for its
+// conversations, so destroying that key erases them, and the control key for everything else —
+// including a tenant's closure, which must stay readable while it destroys the tenant's key.
+func KeyScope(workflowID string) string {
+	if rest, ok := strings.CutPrefix(workflowID, "conv/"); ok {
+		if tenant, _, ok := strings.Cut(rest, "/"); ok && tenant != "" {
+			return tenant
+		}
+	}
+	return ControlKeyScope
 }

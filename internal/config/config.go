@@ -4,9 +4,11 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -44,7 +46,20 @@ type Config struct {
 	AdminToken   string
 
 	ConversationIdleTimeout time.Duration
+
+	// MasterKey wraps every data key that encrypts workflow payloads (32 bytes).
+	MasterKey []byte
+	// MasterKeyIsDevDefault is true when dev runs on the published development master key.
+	MasterKeyIsDevDefault bool
+	// OpsToken authorises the payload codec endpoint the Temporal Web UI decrypts through.
+	OpsToken string
+	// CodecCORSOrigins are the Web UI origins allowed to call the codec endpoint.
+	CodecCORSOrigins []string
 }
+
+// DevMasterKey is the master key RINGBACK_ENV=dev falls back to when none is configured. It is
+// public, so it protects nothing; production refuses to start without a real one.
+var DevMasterKey = []byte("ringback-dev-master-key-NOT-SECRET")[:32]
 
 // Sandbox reports whether outbound texts go to the sandbox sender instead of Twilio.
 func (c Config) Sandbox() bool { return c.TwilioAccountSID == "" }
@@ -109,6 +124,20 @@ func Load(lookup Lookup, role Role) (Config, error) {
 			errs = append(errs, fmt.Errorf("RINGBACK_PHONE_HASH_KEY: need at least %d characters", phone.MinKeyLen))
 		}
 	}
+	c.MasterKey, c.MasterKeyIsDevDefault, errs = loadMasterKey(get, c.Env, role, errs)
+	c.OpsToken = get("RINGBACK_OPS_TOKEN", "")
+	if c.OpsToken != "" && len(c.OpsToken) < 24 {
+		errs = append(errs, errors.New("RINGBACK_OPS_TOKEN: need at least 24 characters"))
+	}
+	for _, o := range strings.Split(get("RINGBACK_CODEC_CORS_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			if u, err := url.Parse(o); err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				errs = append(errs, fmt.Errorf("RINGBACK_CODEC_CORS_ORIGINS: %q is not an origin (scheme://host[:port])", o))
+				continue
+			}
+			c.CodecCORSOrigins = append(c.CodecCORSOrigins, strings.TrimRight(o, "/"))
+		}
+	}
 	if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs = append(errs, errors.New("TWILIO_API_URL: must be an http(s) URL"))
 	}
@@ -142,4 +171,37 @@ func Load(lookup Lookup, role Role) (Config, error) {
 		return Config{}, fmt.Errorf("configuration:\n%w", err)
 	}
 	return c, nil
+}
+
+// loadMasterKey reads RINGBACK_MASTER_KEY (base64 of 32 bytes) or RINGBACK_MASTER_KEY_FILE (a
+// file holding the same). Without either, dev uses DevMasterKey and production refuses to run
+// the processes that encrypt.
+func loadMasterKey(get func(k, def string) string, env Env, role Role, errs []error) ([]byte, bool, []error) {
+	inline, file := get("RINGBACK_MASTER_KEY", ""), get("RINGBACK_MASTER_KEY_FILE", "")
+	if inline != "" && file != "" {
+		return nil, false, append(errs, errors.New("RINGBACK_MASTER_KEY and RINGBACK_MASTER_KEY_FILE: set one, not both"))
+	}
+	source, encoded := "RINGBACK_MASTER_KEY", inline
+	if file != "" {
+		source = "RINGBACK_MASTER_KEY_FILE"
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, false, append(errs, fmt.Errorf("RINGBACK_MASTER_KEY_FILE: %w", err))
+		}
+		encoded = strings.TrimSpace(string(b))
+	}
+	if encoded == "" {
+		if env == Dev {
+			return DevMasterKey, true, errs
+		}
+		if role == Worker || role == Starter {
+			return nil, false, append(errs, errors.New("RINGBACK_MASTER_KEY or RINGBACK_MASTER_KEY_FILE: required outside dev (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)"))
+		}
+		return nil, false, errs
+	}
+	key, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil || len(key) != 32 {
+		return nil, false, append(errs, fmt.Errorf("%s: must be base64 of exactly 32 bytes", source))
+	}
+	return key, false, errs
 }

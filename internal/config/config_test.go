@@ -1,6 +1,9 @@
 package config
 
 import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ func base() map[string]string {
 		"TWILIO_AUTH_TOKEN":       "token",
 		"RINGBACK_ADMIN_TOKEN":    strings.Repeat("a", 24),
 		"RINGBACK_PUBLIC_URL":     "https://ringback.example.com/",
+		"RINGBACK_MASTER_KEY":     base64.StdEncoding.EncodeToString([]byte(strings.Repeat("m", 32))),
 	}
 }
 
@@ -83,5 +87,69 @@ func TestCLIDemandsNothingUpFront(t *testing.T) {
 	}
 	if _, err := Load(FromMap(map[string]string{}), Worker); err == nil {
 		t.Fatal("worker started without DATABASE_URL")
+	}
+}
+
+func TestMasterKey(t *testing.T) {
+	m := base()
+	c, err := Load(FromMap(m), Worker)
+	if err != nil || string(c.MasterKey) != strings.Repeat("m", 32) || c.MasterKeyIsDevDefault {
+		t.Fatalf("inline key: %v %q", err, c.MasterKey)
+	}
+
+	file := filepath.Join(t.TempDir(), "master.key")
+	if err := os.WriteFile(file, []byte(base64.StdEncoding.EncodeToString([]byte(strings.Repeat("f", 32)))+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "RINGBACK_MASTER_KEY")
+	m["RINGBACK_MASTER_KEY_FILE"] = file
+	if c, err = Load(FromMap(m), Starter); err != nil || string(c.MasterKey) != strings.Repeat("f", 32) {
+		t.Fatalf("key file: %v", err)
+	}
+
+	bad := map[string]map[string]string{
+		"both":    {"RINGBACK_MASTER_KEY": m["RINGBACK_MASTER_KEY"] + "x", "RINGBACK_MASTER_KEY_FILE": file},
+		"short":   {"RINGBACK_MASTER_KEY": base64.StdEncoding.EncodeToString([]byte("short"))},
+		"not b64": {"RINGBACK_MASTER_KEY": "!!!"},
+		"no file": {"RINGBACK_MASTER_KEY_FILE": filepath.Join(t.TempDir(), "missing")},
+		"no key":  {},
+	}
+	for name, over := range bad {
+		mm := base()
+		delete(mm, "RINGBACK_MASTER_KEY")
+		for k, v := range over {
+			mm[k] = v
+		}
+		if name == "both" {
+			mm["RINGBACK_MASTER_KEY"] = base64.StdEncoding.EncodeToString([]byte(strings.Repeat("m", 32)))
+		}
+		if _, err := Load(FromMap(mm), Worker); err == nil || !strings.Contains(err.Error(), "RINGBACK_MASTER_KEY") {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+
+	dev := base()
+	delete(dev, "RINGBACK_MASTER_KEY")
+	dev["RINGBACK_ENV"] = "dev"
+	if c, err = Load(FromMap(dev), Worker); err != nil || !c.MasterKeyIsDevDefault || len(c.MasterKey) != 32 {
+		t.Fatalf("dev fallback: %v %d", err, len(c.MasterKey))
+	}
+}
+
+func TestCodecSettings(t *testing.T) {
+	m := base()
+	m["RINGBACK_OPS_TOKEN"] = "short"
+	if _, err := Load(FromMap(m), Starter); err == nil || !strings.Contains(err.Error(), "RINGBACK_OPS_TOKEN") {
+		t.Fatalf("short ops token: %v", err)
+	}
+	m = base()
+	m["RINGBACK_CODEC_CORS_ORIGINS"] = "https://temporal.example.com, http://localhost:8233/"
+	c, err := Load(FromMap(m), Starter)
+	if err != nil || len(c.CodecCORSOrigins) != 2 || c.CodecCORSOrigins[1] != "http://localhost:8233" {
+		t.Fatalf("origins = %v, %v", c.CodecCORSOrigins, err)
+	}
+	m["RINGBACK_CODEC_CORS_ORIGINS"] = "https://temporal.example.com/ui"
+	if _, err := Load(FromMap(m), Starter); err == nil {
+		t.Fatal("origin with a path accepted")
 	}
 }

@@ -9,14 +9,18 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 )
 
 // DefaultAddress is the dev server's gRPC address, used when nothing is configured.
 const DefaultAddress = "127.0.0.1:7233"
 
-// Options loads client options and attaches logger.
-func Options(logger *slog.Logger) (client.Options, error) {
+// Options loads client options and attaches logger. With a codec, every payload the client
+// writes is encrypted, and failure messages and stack traces travel as encrypted payloads too
+// (they can quote personal data).
+func Options(logger *slog.Logger, codec converter.PayloadCodec) (client.Options, error) {
 	opts, err := envconfig.LoadClientOptions(envconfig.LoadClientOptionsRequest{})
 	if err != nil {
 		return client.Options{}, fmt.Errorf("temporal client configuration: %w", err)
@@ -28,5 +32,19 @@ func Options(logger *slog.Logger) (client.Options, error) {
 		opts.Namespace = client.DefaultNamespace
 	}
 	opts.Logger = log.NewStructuredLogger(logger)
-	return opts, nil
+	return WithCodec(opts, codec), nil
+}
+
+// WithCodec sets the data and failure converters that encrypt through codec; a nil codec leaves
+// opts unchanged.
+func WithCodec(opts client.Options, codec converter.PayloadCodec) client.Options {
+	if codec == nil {
+		return opts
+	}
+	dc := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), codec)
+	opts.DataConverter = dc
+	opts.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter: dc, EncodeCommonAttributes: true,
+	})
+	return opts
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/ringback/ringback/internal/searchattr"
@@ -134,6 +135,9 @@ func (w *prefixWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// QuietLogger is an SDK logger that keeps only warnings and errors, for test clients.
+func QuietLogger() log.Logger { return quietLogger{} }
 
 // quietLogger drops the SDK client's debug chatter.
 type quietLogger struct{}
