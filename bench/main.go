@@ -34,6 +34,7 @@ import (
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/activities/sms"
 	"github.com/ringback/ringback/ingress"
+	"github.com/ringback/ringback/internal/auditlog"
 	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
@@ -349,6 +350,11 @@ func run(ctx context.Context, o options) error {
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	signer, _, err := auditlog.NewSigner(config.DevAuditSigningKey)
+	if err != nil {
+		return err
+	}
+	db.SetAuditSigner(signer)
 	_, err = db.CreateTenant(ctx, tenantspec.Spec{Name: "Bench Plumbing", Numbers: []string{businessPhone}, Timezone: "America/New_York", OwnerPhone: "+16145550100"})
 	if err != nil {
 		return err
@@ -397,7 +403,7 @@ func run(ctx context.Context, o options) error {
 	srv.Start()
 	defer srv.Close()
 	srv.Config.Handler = ingress.New(ingress.Deps{
-		Config: config.Config{PublicURL: srv.URL, TwilioAuthToken: authToken, AdminToken: strings.Repeat("a", 24),
+		Config: config.Config{PublicURL: srv.URL, TwilioAuthToken: authToken,
 			TaskQueue: realQueue, ConversationIdleTimeout: time.Hour},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Store: db, Temporal: rc, Hasher: hasher, Codec: payloadCodec,
 	})

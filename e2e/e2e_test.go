@@ -141,7 +141,6 @@ func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
 		"TWILIO_ACCOUNT_SID=",
 		"TWILIO_AUTH_TOKEN=0123456789abcdef0123456789abcdef",
 		"RINGBACK_PHONE_HASH_KEY=e2e-phone-hash-key-0123456789abcdef",
-		"RINGBACK_ADMIN_TOKEN=e2e-admin-token-0123456789",
 	)
 	cli := filepath.Join(bins, "ringback")
 
@@ -207,12 +206,34 @@ func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
 		t.Fatalf("inbound texts stored = %d, %v", inbound, err)
 	}
 
+	// A token issued by the CLI works against the running starter, within its role.
+	out, err = run(t, cli, env, "token", "create", "--role", "tenant-admin", "--tenant", tenant.ID, "--name", "e2e", "--json")
+	if err != nil {
+		t.Fatalf("token create: %v\n%s", err, out)
+	}
+	var issued struct{ Token string }
+	if err := json.Unmarshal([]byte(out), &issued); err != nil || issued.Token == "" {
+		t.Fatalf("token create printed %q", out)
+	}
+	for path, want := range map[string]int{"/api/tenants/" + tenant.ID: 200, "/api/tenants/zzzzzzzzzzzzzzzz": 403, "/api/tokens": 403} {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+issued.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s with a tenant-admin token: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+
 	worker.stop(t)
 	starter.stop(t)
 	// Neither process logs the caller's number or what they wrote, in any log line of the run.
 	for name, p := range map[string]*process{"worker": worker, "starter": starter} {
 		logs := p.out.String()
-		for _, secret := range []string{"6145550123", "jo@example.com", "Can you come"} {
+		for _, secret := range []string{"6145550123", "jo@example.com", "Can you come", issued.Token} {
 			if strings.Contains(logs, secret) {
 				t.Errorf("%s logged %q:\n%s", name, secret, logs)
 			}
@@ -227,10 +248,10 @@ func TestProductionRefusesToStartWithoutSecrets(t *testing.T) {
 	testenv.RequireIntegration(t)
 	bins := buildBinaries(t)
 	env := append(os.Environ(), "RINGBACK_ENV=production", "DATABASE_URL=postgres://127.0.0.1:1/none",
-		"TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "RINGBACK_PHONE_HASH_KEY=", "RINGBACK_ADMIN_TOKEN=", "RINGBACK_PUBLIC_URL=", "RINGBACK_MASTER_KEY=", "RINGBACK_MASTER_KEY_FILE=")
+		"TWILIO_ACCOUNT_SID=", "TWILIO_AUTH_TOKEN=", "RINGBACK_PHONE_HASH_KEY=", "RINGBACK_PUBLIC_URL=", "RINGBACK_MASTER_KEY=", "RINGBACK_MASTER_KEY_FILE=")
 	for name, want := range map[string][]string{
 		"worker":  {"TWILIO_ACCOUNT_SID", "RINGBACK_PHONE_HASH_KEY", "RINGBACK_MASTER_KEY"},
-		"starter": {"TWILIO_AUTH_TOKEN", "RINGBACK_ADMIN_TOKEN", "RINGBACK_PUBLIC_URL", "RINGBACK_MASTER_KEY"},
+		"starter": {"TWILIO_AUTH_TOKEN", "RINGBACK_PUBLIC_URL", "RINGBACK_MASTER_KEY"},
 	} {
 		out, err := run(t, filepath.Join(bins, name), env)
 		if err == nil {

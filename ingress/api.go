@@ -2,14 +2,13 @@ package ingress
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/ringback/ringback/internal/access"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/store"
 )
@@ -19,60 +18,33 @@ const maxAPIBody = 16 << 10
 
 // tenantAdmin is the store surface the admin API needs.
 type tenantAdmin interface {
+	authenticator
+	auditAppender
 	CreateTenant(ctx context.Context, spec tenantspec.Spec) (store.Tenant, error)
 	Tenant(ctx context.Context, id string) (store.Tenant, error)
+	CreateToken(ctx context.Context, in store.NewAPIToken) (string, store.APIToken, error)
+	ListTokens(ctx context.Context, tenantID string) ([]store.APIToken, error)
+	RevokeToken(ctx context.Context, id string) error
 }
 
-// adminAPI serves tenant management for operators holding the admin token.
+// adminAPI serves tenant and token management to authenticated principals, by role.
 type adminAPI struct {
-	tokenHash [32]byte
-	tenants   tenantAdmin
-	log       *slog.Logger
+	store tenantAdmin
+	log   *slog.Logger
 }
 
-func newAdminAPI(token string, tenants tenantAdmin, log *slog.Logger) *adminAPI {
-	return &adminAPI{tokenHash: sha256.Sum256([]byte(token)), tenants: tenants, log: log}
-}
+func (a *adminAPI) route(next authed) http.HandlerFunc { return authenticate(a.store, a.log, next) }
 
-// authorized compares hashes in constant time, so neither the token's content nor its length
-// leaks through timing.
-func (a *adminAPI) authorized(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || token == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ringback"`)
-			writeJSONError(w, http.StatusUnauthorized, "missing bearer token")
-			return
-		}
-		got := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(got[:], a.tokenHash[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ringback", error="invalid_token"`)
-			writeJSONError(w, http.StatusUnauthorized, "invalid bearer token")
-			return
-		}
-		next(w, r)
-	}
-}
-
-func (a *adminAPI) createTenant(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		writeJSONError(w, http.StatusUnsupportedMediaType, "content type must be application/json")
+func (a *adminAPI) createTenant(w http.ResponseWriter, r *http.Request, p access.Principal) {
+	if err := p.CanManageTenants(); err != nil {
+		forbid(w, r, a.log, a.store, p, err)
 		return
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
-	dec.DisallowUnknownFields()
 	var spec tenantspec.Spec
-	if err := dec.Decode(&spec); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "body too large")
-			return
-		}
-		writeJSONError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+	if !decodeJSONBody(w, r, &spec) {
 		return
 	}
-	t, err := a.tenants.CreateTenant(r.Context(), spec)
+	t, err := a.store.CreateTenant(r.Context(), spec)
 	switch {
 	case errors.Is(err, store.ErrNumberTaken):
 		writeJSONError(w, http.StatusConflict, err.Error())
@@ -85,12 +57,17 @@ func (a *adminAPI) createTenant(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "could not create the tenant")
 		return
 	}
-	a.log.Info("tenant created", slog.String("tenant_id", t.ID))
+	a.log.Info("tenant created", slog.String("tenant_id", t.ID), slog.String("actor", p.Actor()))
 	writeJSON(w, http.StatusCreated, t)
 }
 
-func (a *adminAPI) getTenant(w http.ResponseWriter, r *http.Request) {
-	t, err := a.tenants.Tenant(r.Context(), r.PathValue("id"))
+func (a *adminAPI) getTenant(w http.ResponseWriter, r *http.Request, p access.Principal) {
+	id := r.PathValue("id")
+	if err := p.CanReadTenant(id); err != nil {
+		forbid(w, r, a.log, a.store, p, err)
+		return
+	}
+	t, err := a.store.Tenant(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		writeJSONError(w, http.StatusNotFound, "no such tenant")
 		return
@@ -100,7 +77,108 @@ func (a *adminAPI) getTenant(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusInternalServerError, "could not load the tenant")
 		return
 	}
+	// The profile holds the owner's phone number: the read is recorded, in the tenant's own log,
+	// before anything is shown.
+	if err := recordAccess(r.Context(), a.store, t.ID, "personal_data.read",
+		map[string]any{"resource": "tenant_profile"}); err != nil {
+		a.log.Error("audit personal_data.read failed", slog.String("error", err.Error()))
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot record this access right now")
+		return
+	}
 	writeJSON(w, http.StatusOK, t)
+}
+
+// tokenRequest is the body of POST /api/tokens.
+type tokenRequest struct {
+	Role     access.Role `json:"role"`
+	TenantID string      `json:"tenant_id,omitempty"`
+	Name     string      `json:"name"`
+}
+
+// tokenCreated carries the token itself, which is never shown again.
+type tokenCreated struct {
+	Token string `json:"token"`
+	store.APIToken
+}
+
+func (a *adminAPI) createToken(w http.ResponseWriter, r *http.Request, p access.Principal) {
+	if err := p.CanManageTenants(); err != nil {
+		forbid(w, r, a.log, a.store, p, err)
+		return
+	}
+	var req tokenRequest
+	if !decodeJSONBody(w, r, &req) {
+		return
+	}
+	token, t, err := a.store.CreateToken(r.Context(), store.NewAPIToken{Role: req.Role, TenantID: req.TenantID, Name: req.Name})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeJSONError(w, http.StatusUnprocessableEntity, "tenant_id: no such tenant")
+		return
+	case err != nil && strings.Contains(err.Error(), "create token:"):
+		a.log.Error("create token failed", slog.String("error", err.Error()))
+		writeJSONError(w, http.StatusInternalServerError, "could not create the token")
+		return
+	case err != nil:
+		writeJSONError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	a.log.Info("token created", slog.String("token_id", t.ID), slog.String("role", string(t.Role)), slog.String("actor", p.Actor()))
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, tokenCreated{Token: token, APIToken: t})
+}
+
+func (a *adminAPI) listTokens(w http.ResponseWriter, r *http.Request, p access.Principal) {
+	if err := p.CanManageTenants(); err != nil {
+		forbid(w, r, a.log, a.store, p, err)
+		return
+	}
+	tokens, err := a.store.ListTokens(r.Context(), r.URL.Query().Get("tenant_id"))
+	if err != nil {
+		a.log.Error("list tokens failed", slog.String("error", err.Error()))
+		writeJSONError(w, http.StatusInternalServerError, "could not list tokens")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": tokens})
+}
+
+func (a *adminAPI) revokeToken(w http.ResponseWriter, r *http.Request, p access.Principal) {
+	if err := p.CanManageTenants(); err != nil {
+		forbid(w, r, a.log, a.store, p, err)
+		return
+	}
+	err := a.store.RevokeToken(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSONError(w, http.StatusNotFound, "no such token")
+		return
+	}
+	if err != nil {
+		a.log.Error("revoke token failed", slog.String("error", err.Error()))
+		writeJSONError(w, http.StatusInternalServerError, "could not revoke the token")
+		return
+	}
+	a.log.Info("token revoked", slog.String("token_id", r.PathValue("id")), slog.String("actor", p.Actor()))
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// decodeJSONBody reads a capped, strict JSON body, answering the error itself when it fails.
+func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeJSONError(w, http.StatusUnsupportedMediaType, "content type must be application/json")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, "body too large")
+			return false
+		}
+		writeJSONError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		return false
+	}
+	return true
 }
 
 // isValidationError tells input problems (tenantspec) from infrastructure failures.

@@ -1,33 +1,31 @@
 package ingress
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"go.temporal.io/sdk/converter"
+
+	"github.com/ringback/ringback/internal/access"
+	"github.com/ringback/ringback/internal/auditlog"
 )
 
 // maxCodecBody caps a codec request: the Web UI sends a page of payloads at a time.
 const maxCodecBody = 8 << 20
 
 // codecEndpoint serves Temporal's remote codec protocol (POST …/encode, POST …/decode) so the Web
-// UI and CLI can show decrypted payloads to operators holding the ops token, and to nobody else.
-// The token arrives as a bearer token (CLI: --codec-auth "Bearer …") or as a path segment, for
-// the Web UI, whose codec setting is a bare URL kept in the operator's own browser.
+// UI and CLI can show decrypted payloads to holders of an ops token, and to nobody else. The token
+// arrives as a bearer token (CLI: --codec-auth "Bearer …") or as a path segment, for the Web UI,
+// whose codec setting is a bare URL kept in the operator's own browser.
 type codecEndpoint struct {
-	codec     http.Handler
-	tokenHash [32]byte
-	enabled   bool
-	origins   map[string]bool
-	log       *slog.Logger
+	codec   http.Handler
+	audit   auditAppender
+	origins map[string]bool
+	log     *slog.Logger
 }
 
-func newCodecEndpoint(pc converter.PayloadCodec, opsToken string, origins []string, log *slog.Logger) *codecEndpoint {
-	e := &codecEndpoint{codec: converter.NewPayloadCodecHTTPHandler(pc), enabled: opsToken != "",
-		tokenHash: sha256.Sum256([]byte(opsToken)), origins: map[string]bool{}, log: log}
+func newCodecEndpoint(pc converter.PayloadCodec, audit auditAppender, origins []string, log *slog.Logger) *codecEndpoint {
+	e := &codecEndpoint{codec: converter.NewPayloadCodecHTTPHandler(pc), audit: audit, origins: map[string]bool{}, log: log}
 	for _, o := range origins {
 		e.origins[o] = true
 	}
@@ -62,13 +60,21 @@ func (e *codecEndpoint) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (e *codecEndpoint) serve(w http.ResponseWriter, r *http.Request) {
-	if !e.enabled {
-		writeJSONError(w, http.StatusNotFound, "codec endpoint disabled: set RINGBACK_OPS_TOKEN")
-		return
+// withCORS refuses foreign origins before any credential is looked at, and grants CORS to the
+// UI's origin on every answer, errors included, so the UI can show them.
+func (e *codecEndpoint) withCORS(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !e.cors(w, r) {
+			writeJSONError(w, http.StatusForbidden, "origin not allowed")
+			return
+		}
+		next(w, r)
 	}
-	if !e.cors(w, r) {
-		writeJSONError(w, http.StatusForbidden, "origin not allowed")
+}
+
+func (e *codecEndpoint) serve(w http.ResponseWriter, r *http.Request, p access.Principal) {
+	if err := p.CanDecodePayloads(); err != nil {
+		forbid(w, r, e.log, e.audit, p, err)
 		return
 	}
 	op := r.PathValue("op")
@@ -76,22 +82,15 @@ func (e *codecEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "codec operations are /encode and /decode")
 		return
 	}
-	token := r.PathValue("token")
-	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		token = bearer
-	}
-	if token == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="ringback-codec"`)
-		writeJSONError(w, http.StatusUnauthorized, "missing ops token")
-		return
-	}
-	got := sha256.Sum256([]byte(token))
-	if subtle.ConstantTimeCompare(got[:], e.tokenHash[:]) != 1 {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="ringback-codec", error="invalid_token"`)
-		writeJSONError(w, http.StatusUnauthorized, "invalid ops token")
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxCodecBody)
-	e.log.Info("codec request", slog.String("op", op), slog.String("namespace", r.Header.Get("X-Namespace")))
+	// Decoded payloads are personal data; every look is recorded, and none happens unrecorded.
+	if err := recordAccess(r.Context(), e.audit, auditlog.ControlLog, "personal_data.read",
+		map[string]any{"resource": "workflow_payloads", "op": op, "namespace": r.Header.Get("X-Namespace")}); err != nil {
+		e.log.Error("audit personal_data.read failed", slog.String("error", err.Error()))
+		writeJSONError(w, http.StatusServiceUnavailable, "cannot record this access right now")
+		return
+	}
+	e.log.Info("codec request", slog.String("op", op), slog.String("actor", p.Actor()),
+		slog.String("namespace", r.Header.Get("X-Namespace")))
 	e.codec.ServeHTTP(w, r)
 }

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/ringback/ringback/internal/access"
 	internalcodec "github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/keyring"
@@ -159,7 +160,7 @@ func TestDestroyingATenantsKeysShredsOpenAndClosedHistories(t *testing.T) {
 	}
 	// The Web UI's codec endpoint cannot read it either.
 	body, _ := protojson.Marshal(&commonpb.Payloads{Payloads: histories[closedID][:1]})
-	resp := h.codecRequest("/codec/decode", "Bearer "+opsToken, "", body)
+	resp := h.codecRequest("/codec/decode", "Bearer "+h.opsToken, "", body)
 	if resp.StatusCode == http.StatusOK {
 		t.Fatal("codec endpoint decoded a shredded payload")
 	}
@@ -196,9 +197,10 @@ func TestCodecEndpointServesOpsOnly(t *testing.T) {
 		{"no token", "/codec/decode", "", uiOrigin, 401},
 		{"wrong bearer", "/codec/decode", "Bearer not-the-ops-token-at-all", uiOrigin, 401},
 		{"wrong path token", "/codec/not-the-ops-token-at-all/decode", "", uiOrigin, 401},
-		{"admin token is not ops", "/codec/decode", "Bearer " + adminToken, "", 401},
-		{"foreign origin", "/codec/decode", "Bearer " + opsToken, "https://evil.example.com", 403},
-		{"unknown operation", "/codec/peek", "Bearer " + opsToken, "", 404},
+		{"compliance token", "/codec/decode", "Bearer " + h.token(access.Compliance, ""), "", 403},
+		{"tenant-admin token", "/codec/decode", "Bearer " + h.token(access.TenantAdmin, h.tenant.ID), "", 403},
+		{"foreign origin", "/codec/decode", "Bearer " + h.opsToken, "https://evil.example.com", 403},
+		{"unknown operation", "/codec/peek", "Bearer " + h.opsToken, "", 404},
 	}
 	for _, c := range refused {
 		resp := h.codecRequest(c.path, c.auth, c.origin, body)
@@ -208,8 +210,8 @@ func TestCodecEndpointServesOpsOnly(t *testing.T) {
 	}
 
 	for _, c := range []struct{ name, path, auth string }{
-		{"bearer", "/codec/decode", "Bearer " + opsToken},
-		{"path token (Web UI)", "/codec/" + opsToken + "/decode", ""},
+		{"bearer", "/codec/decode", "Bearer " + h.opsToken},
+		{"path token (Web UI)", "/codec/" + h.opsToken + "/decode", ""},
 	} {
 		resp := h.codecRequest(c.path, c.auth, uiOrigin, body)
 		if resp.StatusCode != http.StatusOK {
@@ -250,7 +252,7 @@ func TestCodecEndpointServesOpsOnly(t *testing.T) {
 	// Encoding through the endpoint seals under the control scope.
 	plain, _ := converter.GetDefaultDataConverter().ToPayload(map[string]string{"note": "hello"})
 	reqBody, _ := protojson.Marshal(&commonpb.Payloads{Payloads: []*commonpb.Payload{plain}})
-	resp := h.codecRequest("/codec/encode", "Bearer "+opsToken, "", reqBody)
+	resp := h.codecRequest("/codec/encode", "Bearer "+h.opsToken, "", reqBody)
 	var sealed commonpb.Payloads
 	if err := protojson.Unmarshal([]byte(bodyOf(resp)), &sealed); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("encode response: %d %v", resp.StatusCode, err)

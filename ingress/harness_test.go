@@ -24,6 +24,7 @@ import (
 
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/access"
 	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
@@ -38,8 +39,6 @@ import (
 
 const (
 	authToken     = "0123456789abcdef0123456789abcdef"
-	adminToken    = "test-admin-token-0123456789"
-	opsToken      = "test-ops-token-0123456789abc"
 	uiOrigin      = "http://127.0.0.1:8233"
 	accountSID    = "AC00000000000000000000000000000001"
 	businessPhone = "+15005550006"
@@ -104,6 +103,18 @@ type harness struct {
 	logs    *syncBuffer
 	cfg     config.Config
 	handler http.Handler
+	// opsToken is an API token with the ops role.
+	opsToken string
+}
+
+// token issues an API token for the test.
+func (h *harness) token(role access.Role, tenantID string) string {
+	h.t.Helper()
+	tok, _, err := h.db.CreateToken(context.Background(), store.NewAPIToken{Role: role, TenantID: tenantID, Name: "test " + string(role)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tok
 }
 
 func newHarness(t *testing.T) *harness {
@@ -114,6 +125,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	db.SetAuditSigner(testenv.AuditSigner(t))
 	t.Cleanup(db.Close)
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -164,15 +176,17 @@ func newHarness(t *testing.T) *harness {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	cfg := config.Config{
-		PublicURL: srv.URL, TwilioAuthToken: authToken, AdminToken: adminToken, TaskQueue: taskQueue,
-		ConversationIdleTimeout: time.Hour, OpsToken: opsToken, CodecCORSOrigins: []string{uiOrigin},
+		PublicURL: srv.URL, TwilioAuthToken: authToken, TaskQueue: taskQueue,
+		ConversationIdleTimeout: time.Hour, CodecCORSOrigins: []string{uiOrigin},
 	}
 	h := New(Deps{
 		Config: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil)), Store: db, Temporal: tc, Hasher: hasher, Codec: payloadCodec,
 	})
 	srv.Config.Handler = h
-	return &harness{t: t, srv: srv, db: db, tc: tc, raw: dev.Client(), keys: keys, codec: payloadCodec,
+	hh := &harness{t: t, srv: srv, db: db, tc: tc, raw: dev.Client(), keys: keys, codec: payloadCodec,
 		twilio: fake, tenant: tenant, hasher: hasher, logs: logs, cfg: cfg, handler: h}
+	hh.opsToken = hh.token(access.Ops, "")
+	return hh
 }
 
 // syncBuffer collects log output from concurrent handlers.

@@ -50,20 +50,23 @@ func New(d Deps) http.Handler {
 	if d.Codec != nil {
 		twilio.payloads = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), d.Codec)
 	}
-	admin := newAdminAPI(d.Config.AdminToken, d.Store, d.Log)
+	admin := &adminAPI{store: d.Store, log: d.Log}
 	health := &health{temporal: d.Temporal, db: d.Store}
 
 	mux := http.NewServeMux()
 	mux.Handle("POST /twilio/voice/status", twilio.signed(twilio.voiceStatus))
 	mux.Handle("POST /twilio/voice/dial", twilio.signed(twilio.voiceDial))
 	mux.Handle("POST /twilio/sms", twilio.signed(twilio.sms))
-	mux.HandleFunc("POST /api/tenants", admin.authorized(admin.createTenant))
-	mux.HandleFunc("GET /api/tenants/{id}", admin.authorized(admin.getTenant))
+	mux.HandleFunc("POST /api/tenants", admin.route(admin.createTenant))
+	mux.HandleFunc("GET /api/tenants/{id}", admin.route(admin.getTenant))
+	mux.HandleFunc("POST /api/tokens", admin.route(admin.createToken))
+	mux.HandleFunc("GET /api/tokens", admin.route(admin.listTokens))
+	mux.HandleFunc("DELETE /api/tokens/{id}", admin.route(admin.revokeToken))
 	if d.Codec != nil {
-		codec := newCodecEndpoint(d.Codec, d.Config.OpsToken, d.Config.CodecCORSOrigins, d.Log)
+		codec := newCodecEndpoint(d.Codec, d.Store, d.Config.CodecCORSOrigins, d.Log)
 		mux.HandleFunc("OPTIONS /codec/", codec.preflight)
-		mux.HandleFunc("POST /codec/{op}", codec.serve)
-		mux.HandleFunc("POST /codec/{token}/{op}", codec.serve)
+		mux.HandleFunc("POST /codec/{op}", codec.withCORS(authenticate(d.Store, d.Log, codec.serve)))
+		mux.HandleFunc("POST /codec/{token}/{op}", codec.withCORS(authenticate(d.Store, d.Log, codec.serve)))
 	}
 	mux.HandleFunc("GET /healthz", health.live)
 	mux.HandleFunc("GET /readyz", health.ready)

@@ -154,9 +154,9 @@ random_key_b64() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
 
 twilio_auth_token=$(env_get TWILIO_AUTH_TOKEN)
 phone_hash_key=$(env_get RINGBACK_PHONE_HASH_KEY)
-admin_token=$(env_get RINGBACK_ADMIN_TOKEN)
 master_key=$(env_get RINGBACK_MASTER_KEY)
 ops_token=$(env_get RINGBACK_OPS_TOKEN)
+audit_key=$(env_get RINGBACK_AUDIT_SIGNING_KEY)
 if [[ -z $phone_hash_key ]]; then
 	rb_log "generating dev secrets into .dev/env (kept across runs)"
 	if [[ -z $caller_database_url ]] &&
@@ -167,11 +167,12 @@ if [[ -z $phone_hash_key ]]; then
 fi
 twilio_auth_token=${twilio_auth_token:-$(random_secret)}
 phone_hash_key=${phone_hash_key:-$(random_secret)}
-admin_token=${admin_token:-$(random_secret)}
 # Added to an existing .dev/env on first use; data keys are created under whichever master key
 # is configured when the first payload is encrypted, so it must not change afterwards.
 master_key=${master_key:-$(random_key_b64)}
-ops_token=${ops_token:-$(random_secret)}
+# The audit log's checkpoint signing key: an Ed25519 note key, made the way `ringback audit
+# keygen` makes one (openssl is not needed: the CLI is built a few lines further down, so the
+# key is generated there on first use).
 
 (
 	umask 077
@@ -191,9 +192,10 @@ ops_token=${ops_token:-$(random_secret)}
 			TWILIO_ACCOUNT_SID "" \
 			TWILIO_AUTH_TOKEN "$twilio_auth_token" \
 			RINGBACK_PHONE_HASH_KEY "$phone_hash_key" \
-			RINGBACK_ADMIN_TOKEN "$admin_token" \
-			RINGBACK_MASTER_KEY "$master_key" \
-			RINGBACK_OPS_TOKEN "$ops_token"
+			RINGBACK_MASTER_KEY "$master_key"
+		[[ -z $audit_key ]] || env_line RINGBACK_AUDIT_SIGNING_KEY "$audit_key"
+		# An API token with the ops role, issued by bin/ringback once the database is migrated.
+		[[ -z $ops_token ]] || env_line RINGBACK_OPS_TOKEN "$ops_token"
 	} >"$dev/env.tmp"
 	mv -f "$dev/env.tmp" "$dev/env"
 )
@@ -208,6 +210,27 @@ rb_log "building bin/worker bin/starter bin/ringback"
 rb_build
 rb_log "migrating $(rb_url_db "$DATABASE_URL")"
 bin/ringback migrate
+
+if [[ -z $audit_key ]]; then
+	rb_log "generating the audit log signing key into .dev/env"
+	audit_key=$(bin/ringback audit keygen --name ringback-dev | sed -n 's/^RINGBACK_AUDIT_SIGNING_KEY=//p')
+	[[ -n $audit_key ]] || { rb_die "could not generate an audit signing key"; exit 1; }
+	env_line RINGBACK_AUDIT_SIGNING_KEY "$audit_key" >>"$dev/env"
+	export RINGBACK_AUDIT_SIGNING_KEY=$audit_key
+fi
+
+# An ops API token for the Web UI's codec endpoint and the admin API. Issued once; issued again if
+# the database it lived in was dropped or the token was revoked.
+ops_token_id=${ops_token#rbt_}
+ops_token_id=${ops_token_id%%_*}
+if [[ -z $ops_token ]] || ! bin/ringback token list | awk -v id="$ops_token_id" '$1 == id && $NF == "-" {found=1} END {exit !found}'; then
+	rb_log "issuing an ops API token into .dev/env"
+	ops_token=$(bin/ringback token create --role ops --name "make dev" --json | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+	[[ -n $ops_token ]] || { rb_die "could not issue an ops token"; exit 1; }
+	sed -i '/^export RINGBACK_OPS_TOKEN=/d' "$dev/env"
+	env_line RINGBACK_OPS_TOKEN "$ops_token" >>"$dev/env"
+	export RINGBACK_OPS_TOKEN=$ops_token
+fi
 
 # --- Temporal --------------------------------------------------------------
 start temporal "$RINGBACK_TEMPORAL_CLI" server start-dev \
@@ -267,7 +290,8 @@ cat <<EOF
 
   The sandbox SMS sender prints outbound texts here, prefixed [worker].
   Workflow payloads are encrypted; the UI decrypts them through the starter's
-  codec endpoint, authorised by RINGBACK_OPS_TOKEN from .dev/env.
+  codec endpoint with the ops API token RINGBACK_OPS_TOKEN from .dev/env, which
+  also works for the admin API: curl -H "Authorization: Bearer \$RINGBACK_OPS_TOKEN" ...
   Source .dev/env before using bin/ringback or bin/temporal against this stack.
 +------------------------------------------------------------------------------+
 

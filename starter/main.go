@@ -20,6 +20,7 @@ import (
 	sdkclient "go.temporal.io/sdk/client"
 
 	"github.com/ringback/ringback/ingress"
+	"github.com/ringback/ringback/internal/auditlog"
 	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
@@ -49,6 +50,14 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	signer, _, err := auditlog.NewSigner(cfg.AuditSigningKey)
+	if err != nil {
+		return err
+	}
+	db.SetAuditSigner(signer)
+	if cfg.AuditSigningKeyIsDevDefault {
+		log.Warn("DEV AUDIT KEY: audit checkpoints are signed with the published development key; set RINGBACK_AUDIT_SIGNING_KEY")
+	}
 	keys, err := keyring.New(cfg.MasterKey, db)
 	if err != nil {
 		return err

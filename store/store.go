@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/schema"
@@ -22,6 +24,8 @@ var ErrNotFound = errors.New("not found")
 // Store wraps a connection pool.
 type Store struct {
 	pool *pgxpool.Pool
+	// auditSigner signs audit checkpoints; set once at start-up by SetAuditSigner.
+	auditSigner atomic.Pointer[note.Signer]
 }
 
 // Open connects to databaseURL and checks the connection.
@@ -89,6 +93,11 @@ func inTenantTx(ctx context.Context, tx pgx.Tx, tenantID string, fn func(pgx.Tx)
 		return fmt.Errorf("select tenant schema: %w", err)
 	}
 	return fn(tx)
+}
+
+func isForeignKeyViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23503"
 }
 
 func isUniqueViolation(err error, constraint string) bool {

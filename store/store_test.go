@@ -38,6 +38,8 @@ func openStoreURL(t *testing.T, databaseURL string) *Store {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
+	signer, _ := auditKeys(t)
+	s.SetAuditSigner(signer)
 	return s
 }
 
@@ -132,6 +134,8 @@ func TestMigrateIsIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
+	signer, _ := auditKeys(t)
+	s.SetAuditSigner(signer)
 
 	for i := range 2 {
 		n, err := s.Migrate(ctx)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ringback/ringback/internal/auditlog"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/schema"
 )
@@ -68,7 +69,11 @@ func (s *Store) CreateTenant(ctx context.Context, spec tenantspec.Spec) (Tenant,
 			}
 		}
 		t.Numbers = spec.Numbers
-		return nil
+		_, err := s.AppendAuditTx(ctx, tx, AuditEvent{
+			LogID: auditlog.ControlLog, EventID: "tenant.created/" + id, Actor: ActorFrom(ctx),
+			Action: "tenant.created", OccurredAt: t.CreatedAt, Payload: details(map[string]any{"tenant_id": id}),
+		})
+		return err
 	})
 	if err != nil {
 		s.dropSchemaAfterFailedCreate(id)

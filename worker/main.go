@@ -16,6 +16,7 @@ import (
 
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/auditlog"
 	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/temporalclient"
@@ -44,6 +45,14 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	signer, _, err := auditlog.NewSigner(cfg.AuditSigningKey)
+	if err != nil {
+		return err
+	}
+	db.SetAuditSigner(signer)
+	if cfg.AuditSigningKeyIsDevDefault {
+		log.Warn("DEV AUDIT KEY: audit checkpoints are signed with the published development key; set RINGBACK_AUDIT_SIGNING_KEY")
+	}
 
 	var sender sms.Sender
 	if cfg.Sandbox() {

@@ -270,6 +270,7 @@ func TestSandboxSendsOncePerKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.SetAuditSigner(testenv.AuditSigner(t))
 	t.Cleanup(st.Close)
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
@@ -340,6 +341,7 @@ func TestSandboxSendRacesWithACommittingDuplicate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.SetAuditSigner(testenv.AuditSigner(t))
 	t.Cleanup(st.Close)
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	_ "time/tzdata" // tenant time zones must resolve in minimal container images
 
 	"github.com/ringback/ringback/internal/config"
+	"github.com/ringback/ringback/store"
 )
 
 const usage = `ringback: operate a Ringback deployment
@@ -26,6 +27,11 @@ Usage:
   ringback simulate call --from +1... --to +1... [--status no-answer|busy|failed|canceled|completed]
   ringback simulate sms  --from +1... --to +1... --body TEXT
   ringback healthcheck [--url http://127.0.0.1:8080/readyz]
+  ringback token create --role ops|compliance|tenant-admin --name NAME [--tenant ID] [--json]
+  ringback token list [--tenant ID]
+  ringback token revoke ID
+  ringback audit verify [--tenant ID | --all] [--key VERIFIER_KEY ...]
+  ringback audit keygen [--name NAME]
 
 Configuration comes from the environment (see README): DATABASE_URL for migrate and tenant;
 RINGBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN for simulate.
@@ -58,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 	if err != nil {
 		return err
 	}
+	ctx = store.WithActor(ctx, cliActor())
 	cmd, rest := args[0], args[1:]
 	sub := ""
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
@@ -72,8 +79,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 		return tenantShowCmd(ctx, cfg, rest, stdout)
 	case cmd == "simulate" && (sub == "call" || sub == "sms"):
 		return simulateCmd(ctx, cfg, sub, rest, stdout)
+	case cmd == "token" && (sub == "create" || sub == "list" || sub == "revoke"):
+		return tokenCmd(ctx, cfg, sub, rest, stdout)
 	case cmd == "healthcheck" && sub == "":
 		return healthcheckCmd(ctx, rest, stdout)
+	case cmd == "audit" && sub == "verify":
+		return auditVerifyCmd(ctx, cfg, rest, stdout)
+	case cmd == "audit" && sub == "keygen":
+		return auditKeygenCmd(rest, stdout)
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, strings.TrimSpace(cmd+" "+sub))
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/user"
 	"strings"
 
+	"github.com/ringback/ringback/internal/auditlog"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/store"
@@ -17,7 +19,28 @@ func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("DATABASE_URL is not set")
 	}
-	return store.Open(ctx, cfg.DatabaseURL)
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	// Commands that change access or read personal data append to the audit log.
+	if cfg.AuditSigningKey != "" {
+		signer, _, err := auditlog.NewSigner(cfg.AuditSigningKey)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		db.SetAuditSigner(signer)
+	}
+	return db, nil
+}
+
+// cliActor names the person running the CLI in audit entries: their login on this machine.
+func cliActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "cli:" + u.Username
+	}
+	return "cli:unknown"
 }
 
 func migrateCmd(ctx context.Context, cfg config.Config, args []string, out io.Writer) error {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ringback/ringback/internal/auditlog"
 	"github.com/ringback/ringback/internal/phone"
 )
 
@@ -43,19 +44,26 @@ type Config struct {
 	TwilioAPIURL string
 
 	PhoneHashKey []byte
-	AdminToken   string
 
 	ConversationIdleTimeout time.Duration
+
+	// AuditSigningKey signs audit-log checkpoints: a note signing key as printed by
+	// `ringback audit keygen`. Its verifier key is derived from it.
+	AuditSigningKey string
+	// AuditSigningKeyIsDevDefault is true when dev runs on the published development signing key.
+	AuditSigningKeyIsDevDefault bool
 
 	// MasterKey wraps every data key that encrypts workflow payloads (32 bytes).
 	MasterKey []byte
 	// MasterKeyIsDevDefault is true when dev runs on the published development master key.
 	MasterKeyIsDevDefault bool
-	// OpsToken authorises the payload codec endpoint the Temporal Web UI decrypts through.
-	OpsToken string
 	// CodecCORSOrigins are the Web UI origins allowed to call the codec endpoint.
 	CodecCORSOrigins []string
 }
+
+// DevAuditSigningKey signs audit checkpoints under RINGBACK_ENV=dev when no key is configured.
+// Like DevMasterKey it is public; production refuses to run without a real one.
+const DevAuditSigningKey = "PRIVATE+KEY+ringback-dev-audit+c6257211+AbS2JtPVdI9BhTTAfGQZwj4eLN0XGfkSsE+sE6fWZr9e"
 
 // DevMasterKey is the master key RINGBACK_ENV=dev falls back to when none is configured. It is
 // public, so it protects nothing; production refuses to start without a real one.
@@ -102,7 +110,7 @@ func Load(lookup Lookup, role Role) (Config, error) {
 		TwilioAccountSID: get("TWILIO_ACCOUNT_SID", ""),
 		TwilioAuthToken:  get("TWILIO_AUTH_TOKEN", ""),
 		TwilioAPIURL:     strings.TrimRight(get("TWILIO_API_URL", "https://api.twilio.com"), "/"),
-		AdminToken:       get("RINGBACK_ADMIN_TOKEN", ""),
+		AuditSigningKey:  get("RINGBACK_AUDIT_SIGNING_KEY", ""),
 	}
 	if c.Env != Dev && c.Env != Production {
 		errs = append(errs, fmt.Errorf("RINGBACK_ENV: %q is neither %q nor %q", c.Env, Dev, Production))
@@ -125,9 +133,15 @@ func Load(lookup Lookup, role Role) (Config, error) {
 		}
 	}
 	c.MasterKey, c.MasterKeyIsDevDefault, errs = loadMasterKey(get, c.Env, role, errs)
-	c.OpsToken = get("RINGBACK_OPS_TOKEN", "")
-	if c.OpsToken != "" && len(c.OpsToken) < 24 {
-		errs = append(errs, errors.New("RINGBACK_OPS_TOKEN: need at least 24 characters"))
+	switch {
+	case c.AuditSigningKey != "":
+		if _, _, err := auditlog.NewSigner(c.AuditSigningKey); err != nil {
+			errs = append(errs, fmt.Errorf("RINGBACK_AUDIT_SIGNING_KEY: %w", err))
+		}
+	case c.Env == Dev:
+		c.AuditSigningKey, c.AuditSigningKeyIsDevDefault = DevAuditSigningKey, true
+	case role == Worker || role == Starter:
+		errs = append(errs, errors.New("RINGBACK_AUDIT_SIGNING_KEY: required outside dev (make one with `ringback audit keygen`)"))
 	}
 	for _, o := range strings.Split(get("RINGBACK_CODEC_CORS_ORIGINS", "http://127.0.0.1:8233,http://localhost:8233"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -155,11 +169,6 @@ func Load(lookup Lookup, role Role) (Config, error) {
 	if role == Starter {
 		if c.TwilioAuthToken == "" {
 			errs = append(errs, errors.New("TWILIO_AUTH_TOKEN: required to check webhook signatures"))
-		}
-		if c.AdminToken == "" {
-			errs = append(errs, errors.New("RINGBACK_ADMIN_TOKEN: required for the admin API"))
-		} else if len(c.AdminToken) < 24 {
-			errs = append(errs, errors.New("RINGBACK_ADMIN_TOKEN: need at least 24 characters"))
 		}
 		if u, err := url.Parse(c.PublicURL); c.PublicURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			errs = append(errs, errors.New("RINGBACK_PUBLIC_URL: required, as scheme://host[:port] exactly as configured in Twilio"))

@@ -15,9 +15,10 @@ func base() map[string]string {
 		"RINGBACK_PHONE_HASH_KEY": strings.Repeat("k", 32),
 		"TWILIO_ACCOUNT_SID":      "AC123",
 		"TWILIO_AUTH_TOKEN":       "token",
-		"RINGBACK_ADMIN_TOKEN":    strings.Repeat("a", 24),
 		"RINGBACK_PUBLIC_URL":     "https://ringback.example.com/",
 		"RINGBACK_MASTER_KEY":     base64.StdEncoding.EncodeToString([]byte(strings.Repeat("m", 32))),
+		// A key made for these tests by `ringback audit keygen`.
+		"RINGBACK_AUDIT_SIGNING_KEY": "PRIVATE+KEY+config-test+aa6fb76f+AZX4zKWhpPvNU+fmjr9c5yhEjdFdj6nqukNNIhwgKfrz",
 	}
 }
 
@@ -56,7 +57,6 @@ func TestProductionWorkerRefusesSandbox(t *testing.T) {
 func TestStarterRequirements(t *testing.T) {
 	cases := map[string]func(m map[string]string){
 		"TWILIO_AUTH_TOKEN":       func(m map[string]string) { delete(m, "TWILIO_AUTH_TOKEN") },
-		"RINGBACK_ADMIN_TOKEN":    func(m map[string]string) { m["RINGBACK_ADMIN_TOKEN"] = "short" },
 		"RINGBACK_PUBLIC_URL":     func(m map[string]string) { m["RINGBACK_PUBLIC_URL"] = "http://x.example.com" },
 		"RINGBACK_PHONE_HASH_KEY": func(m map[string]string) { m["RINGBACK_PHONE_HASH_KEY"] = "short" },
 		"DATABASE_URL":            func(m map[string]string) { delete(m, "DATABASE_URL") },
@@ -138,11 +138,6 @@ func TestMasterKey(t *testing.T) {
 
 func TestCodecSettings(t *testing.T) {
 	m := base()
-	m["RINGBACK_OPS_TOKEN"] = "short"
-	if _, err := Load(FromMap(m), Starter); err == nil || !strings.Contains(err.Error(), "RINGBACK_OPS_TOKEN") {
-		t.Fatalf("short ops token: %v", err)
-	}
-	m = base()
 	m["RINGBACK_CODEC_CORS_ORIGINS"] = "https://temporal.example.com, http://localhost:8233/"
 	c, err := Load(FromMap(m), Starter)
 	if err != nil || len(c.CodecCORSOrigins) != 2 || c.CodecCORSOrigins[1] != "http://localhost:8233" {
@@ -151,5 +146,24 @@ func TestCodecSettings(t *testing.T) {
 	m["RINGBACK_CODEC_CORS_ORIGINS"] = "https://temporal.example.com/ui"
 	if _, err := Load(FromMap(m), Starter); err == nil {
 		t.Fatal("origin with a path accepted")
+	}
+}
+
+func TestAuditSigningKey(t *testing.T) {
+	m := base()
+	m["RINGBACK_AUDIT_SIGNING_KEY"] = "PRIVATE+KEY+broken"
+	if _, err := Load(FromMap(m), Worker); err == nil || !strings.Contains(err.Error(), "RINGBACK_AUDIT_SIGNING_KEY") {
+		t.Fatalf("malformed key: %v", err)
+	} else if strings.Contains(err.Error(), "PRIVATE+KEY+broken") {
+		t.Fatal("error repeats the secret")
+	}
+	delete(m, "RINGBACK_AUDIT_SIGNING_KEY")
+	if _, err := Load(FromMap(m), Starter); err == nil || !strings.Contains(err.Error(), "RINGBACK_AUDIT_SIGNING_KEY") {
+		t.Fatalf("production without a key: %v", err)
+	}
+	m["RINGBACK_ENV"] = "dev"
+	c, err := Load(FromMap(m), Worker)
+	if err != nil || !c.AuditSigningKeyIsDevDefault || c.AuditSigningKey != DevAuditSigningKey {
+		t.Fatalf("dev fallback: %v", err)
 	}
 }

@@ -22,7 +22,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"golang.org/x/mod/sumdb/note"
 
+	"github.com/ringback/ringback/internal/auditlog"
+	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/searchattr"
 )
 
@@ -134,6 +137,16 @@ func (w *prefixWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// AuditSigner returns a signer for audit checkpoints in tests (the published dev key).
+func AuditSigner(t testing.TB) note.Signer {
+	t.Helper()
+	s, _, err := auditlog.NewSigner(config.DevAuditSigningKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // QuietLogger is an SDK logger that keeps only warnings and errors, for test clients.
