@@ -61,7 +61,7 @@ type MissedCall struct {
 // conversation, the call was already handled (a webhook retried after its conversation closed).
 func (s *Store) RecordMissedCall(ctx context.Context, in MissedCall) (owner int64, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := recordConsent(ctx, tx, in.TenantID, in.PhoneHash, conversation.TriggerMissedCall, in.CallSid, in.OccurredAt); err != nil {
+		if err := s.recordImpliedConsent(ctx, tx, in.TenantID, in.PhoneHash, conversation.TriggerMissedCall, in.CallSid, in.OccurredAt); err != nil {
 			return err
 		}
 		return inTenantTx(ctx, tx, in.TenantID, func(tx pgx.Tx) error {
@@ -97,7 +97,7 @@ type InboundMessage struct {
 // reports whether this call stored it (false: a retry of an already stored message).
 func (s *Store) RecordInbound(ctx context.Context, in InboundMessage) (stored bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := recordConsent(ctx, tx, in.TenantID, in.PhoneHash, conversation.TriggerInboundSMS, in.MessageSid, in.ReceivedAt); err != nil {
+		if err := s.recordImpliedConsent(ctx, tx, in.TenantID, in.PhoneHash, conversation.TriggerInboundSMS, in.MessageSid, in.ReceivedAt); err != nil {
 			return err
 		}
 		return inTenantTx(ctx, tx, in.TenantID, func(tx pgx.Tx) error {
@@ -114,19 +114,6 @@ func (s *Store) RecordInbound(ctx context.Context, in InboundMessage) (stored bo
 		return false, fmt.Errorf("record inbound message: %w", err)
 	}
 	return stored, nil
-}
-
-// recordConsent writes the implied opt-in that contacting the business constitutes (TCPA: the
-// caller initiated contact). One event per source message or call.
-func recordConsent(ctx context.Context, tx pgx.Tx, tenantID, phoneHash string, source conversation.Trigger, sourceID string, at time.Time) error {
-	_, err := tx.Exec(ctx, `
-		INSERT INTO control.consent_events (tenant_id, phone_hash, kind, source, source_id, occurred_at)
-		VALUES ($1, $2, 'implied_opt_in', $3, $4, $5)
-		ON CONFLICT (tenant_id, source_id, kind) DO NOTHING`, tenantID, phoneHash, source, sourceID, at)
-	if err != nil {
-		return fmt.Errorf("record consent: %w", err)
-	}
-	return nil
 }
 
 // SetConversationStage records the stage the workflow reached, and when it closed.
