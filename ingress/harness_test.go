@@ -119,6 +119,12 @@ func (h *harness) token(role access.Role, tenantID string) string {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessWith(t, nil)
+}
+
+// newHarnessWith lets a test adjust the configuration before the handler is built.
+func newHarnessWith(t *testing.T, configure func(*config.Config)) *harness {
+	t.Helper()
 	dev := testenv.Temporal(t)
 	ctx := context.Background()
 	db, err := store.Open(ctx, testenv.Database(t))
@@ -178,6 +184,10 @@ func newHarness(t *testing.T) *harness {
 	cfg := config.Config{
 		PublicURL: srv.URL, TwilioAuthToken: authToken, TaskQueue: taskQueue,
 		ConversationIdleTimeout: time.Hour, CodecCORSOrigins: []string{uiOrigin},
+		CallerTextRate: config.Rate{N: 100, Per: time.Hour}, TenantInboundRate: config.Rate{N: 1000, Per: time.Hour},
+	}
+	if configure != nil {
+		configure(&cfg)
 	}
 	h := New(Deps{
 		Config: cfg, Log: slog.New(slog.NewJSONHandler(logs, nil)), Store: db, Temporal: tc, Hasher: hasher, Codec: payloadCodec,

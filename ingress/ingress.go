@@ -36,16 +36,20 @@ func New(d Deps) http.Handler {
 		d.Now = time.Now
 	}
 	twilio := &twilioIngress{
-		publicURL:    d.Config.PublicURL,
-		validator:    twclient.NewRequestValidator(d.Config.TwilioAuthToken),
-		temporal:     d.Temporal,
-		tenants:      d.Store,
-		hasher:       d.Hasher,
-		taskQueue:    d.Config.TaskQueue,
-		idleTimeout:  d.Config.ConversationIdleTimeout,
-		log:          d.Log,
-		now:          d.Now,
-		closingRetry: 8 * time.Second,
+		publicURL:     d.Config.PublicURL,
+		validator:     twclient.NewRequestValidator(d.Config.TwilioAuthToken),
+		temporal:      d.Temporal,
+		tenants:       d.Store,
+		hasher:        d.Hasher,
+		taskQueue:     d.Config.TaskQueue,
+		idleTimeout:   d.Config.ConversationIdleTimeout,
+		log:           d.Log,
+		now:           d.Now,
+		closingRetry:  8 * time.Second,
+		limits:        d.Store,
+		audit:         d.Store,
+		callerTexts:   store.Limit(d.Config.CallerTextRate),
+		tenantInbound: store.Limit(d.Config.TenantInboundRate),
 	}
 	if d.Codec != nil {
 		twilio.payloads = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), d.Codec)

@@ -43,6 +43,11 @@ type workflowStarter interface {
 	UpdateWithStartWorkflow(ctx context.Context, options sdkclient.UpdateWithStartWorkflowOptions) (sdkclient.WorkflowUpdateHandle, error)
 }
 
+// rateLimiter takes events from shared buckets (PostgreSQL, so every replica sees the same counts).
+type rateLimiter interface {
+	Allow(ctx context.Context, bucket string, limit store.Limit) (bool, error)
+}
+
 // tenantResolver finds the tenant that owns a called number.
 type tenantResolver interface {
 	TenantByNumber(ctx context.Context, e164 string) (store.TenantRef, error)
@@ -64,6 +69,47 @@ type twilioIngress struct {
 	closingRetry time.Duration
 	// payloads encrypts with the codec; nil leaves arguments to the client's converter.
 	payloads converter.DataConverter
+	limits   rateLimiter
+	audit    auditAppender
+	// callerTexts and tenantInbound are the configured limits (config.Rate).
+	callerTexts, tenantInbound store.Limit
+}
+
+// throttled checks the request against its buckets and reports whether it must be dropped. A
+// throttled webhook is still answered 200, so Twilio does not retry what was refused on purpose.
+// The first refusal of each bucket per period is audited; the rest are only logged, so a flood
+// cannot flood the audit log as well.
+func (in *twilioIngress) throttled(ctx context.Context, p party, kind string) (bool, error) {
+	checks := []struct {
+		bucket string
+		limit  store.Limit
+	}{{"inbound:" + p.tenantID, in.tenantInbound}}
+	if kind == "sms" {
+		checks = append(checks, struct {
+			bucket string
+			limit  store.Limit
+		}{"text:" + p.tenantID + ":" + p.callerHash[:32], in.callerTexts})
+	}
+	for _, c := range checks {
+		ok, err := in.limits.Allow(ctx, c.bucket, c.limit)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			continue
+		}
+		scope := strings.SplitN(c.bucket, ":", 2)[0]
+		in.log.Warn("inbound throttled", slog.String("tenant_id", p.tenantID), slog.String("workflow_id", p.workflowID),
+			slog.String("kind", kind), slog.String("limit", scope))
+		if first, err := in.limits.Allow(ctx, "audit-once:"+c.bucket, store.Limit{N: 1, Per: c.limit.Per}); err == nil && first {
+			if err := recordAccess(store.WithActor(ctx, "system"), in.audit, p.tenantID, "rate_limit.exceeded",
+				map[string]any{"kind": kind, "limit": scope, "workflow_id": p.workflowID}); err != nil {
+				in.log.Error("audit rate_limit.exceeded failed", slog.String("error", err.Error()))
+			}
+		}
+		return true, nil
+	}
+	return false, nil
 }
 
 // sealFor encodes v under workflowID's key scope. The SDK client encodes update arguments without
@@ -274,6 +320,9 @@ func (in *twilioIngress) handleCallOutcome(ctx context.Context, form map[string]
 	if err != nil {
 		return false, err
 	}
+	if drop, err := in.throttled(ctx, p, "call"); err != nil || drop {
+		return true, err
+	}
 	call := workflows.MissedCall{CallSid: callSid, Status: status, At: in.now().UTC()}
 	input := workflows.ConversationInput{
 		TenantID: p.tenantID, Caller: p.caller, CallerHash: p.callerHash, BusinessNumber: p.businessNumber,
@@ -318,6 +367,11 @@ func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[st
 	}
 	if err != nil {
 		return err
+	}
+	if drop, err := in.throttled(ctx, p, "sms"); err != nil {
+		return err
+	} else if drop {
+		return writeTwiML(w, twiml.Empty())
 	}
 	msg := workflows.InboundSMS{MessageSid: sid, Body: body, NumMedia: numMedia, ReceivedAt: in.now().UTC()}
 	input := workflows.ConversationInput{

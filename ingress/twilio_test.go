@@ -2,15 +2,19 @@ package ingress
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/twiliosig"
+	"github.com/ringback/ringback/workflows"
 )
 
 func TestMissedCallTextsTheCallerOnce(t *testing.T) {
@@ -241,5 +245,51 @@ func TestInboundTextJoinsTheOpenConversation(t *testing.T) {
 	}
 	if n := len(h.twilio.texts()); n != 1 {
 		t.Fatalf("%d texts sent, want only the first", n)
+	}
+}
+
+// TestFloodingIsThrottled is privacy promise P03's rate limit: a caller flooding a number gets
+// only their budget through, other callers are unaffected, the webhook still answers 200 so
+// Twilio does not retry, and the first refusal is audited.
+func TestFloodingIsThrottled(t *testing.T) {
+	h := newHarnessWith(t, func(c *config.Config) { c.CallerTextRate = config.Rate{N: 3, Per: time.Hour} })
+	for i := range 8 {
+		resp := h.post("/twilio/sms", smsForm(sid("SM", 100+i), fmt.Sprintf("spam %d", i)))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("text %d answered %d", i, resp.StatusCode)
+		}
+	}
+	other := smsForm(sid("SM", 200), "hello, real customer here")
+	other["From"] = "+16145550124"
+	if resp := h.post("/twilio/sms", other); resp.StatusCode != http.StatusOK {
+		t.Fatalf("another caller answered %d", resp.StatusCode)
+	}
+	if st := h.state(); st.InboundMessages != 3 {
+		t.Fatalf("flooding caller got %d texts through, want 3", st.InboundMessages)
+	}
+	otherID, _ := workflows.ConversationWorkflowID(h.tenant.ID, h.hasher.Hash("+16145550124"))
+	v, err := h.tc.QueryWorkflow(context.Background(), otherID, "", workflows.QueryState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st workflows.State
+	if err := v.Get(&st); err != nil || st.InboundMessages != 1 {
+		t.Fatalf("other caller: %+v %v", st, err)
+	}
+	l, err := h.db.LoadAuditLog(context.Background(), h.tenant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exceeded := 0
+	for _, e := range l.Entries {
+		if e.Action == "rate_limit.exceeded" {
+			exceeded++
+		}
+	}
+	if exceeded != 1 {
+		t.Fatalf("rate_limit.exceeded audited %d times, want once per window", exceeded)
+	}
+	if !strings.Contains(h.logs.String(), "inbound throttled") || strings.Contains(h.logs.String(), "spam") {
+		t.Fatal("throttling not logged, or a body was")
 	}
 }

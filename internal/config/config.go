@@ -59,6 +59,36 @@ type Config struct {
 	MasterKeyIsDevDefault bool
 	// CodecCORSOrigins are the Web UI origins allowed to call the codec endpoint.
 	CodecCORSOrigins []string
+
+	// CallerTextRate caps inbound texts per caller and tenant; TenantInboundRate caps every
+	// webhook that would reach a tenant's conversations (calls and texts), which bounds what a
+	// flood of spoofed callers can make Ringback send.
+	CallerTextRate    Rate
+	TenantInboundRate Rate
+}
+
+// Rate is N events per Per.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// ParseRate reads "N/duration", e.g. "20/10m".
+func ParseRate(s string) (Rate, error) {
+	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return Rate{}, fmt.Errorf("%q is not N/duration (e.g. 20/10m)", s)
+	}
+	var r Rate
+	if _, err := fmt.Sscanf(n, "%d", &r.N); err != nil || r.N <= 0 || fmt.Sprint(r.N) != n {
+		return Rate{}, fmt.Errorf("%q: N must be a positive integer", s)
+	}
+	d, err := time.ParseDuration(per)
+	if err != nil || d <= 0 {
+		return Rate{}, fmt.Errorf("%q: the period must be a positive duration", s)
+	}
+	r.Per = d
+	return r, nil
 }
 
 // DevAuditSigningKey signs audit checkpoints under RINGBACK_ENV=dev when no key is configured.
@@ -151,6 +181,19 @@ func Load(lookup Lookup, role Role) (Config, error) {
 			}
 			c.CodecCORSOrigins = append(c.CodecCORSOrigins, strings.TrimRight(o, "/"))
 		}
+	}
+	for _, r := range []struct {
+		env, def string
+		dst      *Rate
+	}{
+		{"RINGBACK_RATE_CALLER_TEXTS", "20/10m", &c.CallerTextRate},
+		{"RINGBACK_RATE_TENANT_INBOUND", "1000/1h", &c.TenantInboundRate},
+	} {
+		rate, err := ParseRate(get(r.env, r.def))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.env, err))
+		}
+		*r.dst = rate
 	}
 	if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs = append(errs, errors.New("TWILIO_API_URL: must be an http(s) URL"))

@@ -167,3 +167,17 @@ func TestAuditSigningKey(t *testing.T) {
 		t.Fatalf("dev fallback: %v", err)
 	}
 }
+
+func TestRates(t *testing.T) {
+	c, err := Load(FromMap(base()), Starter)
+	if err != nil || c.CallerTextRate != (Rate{20, 10 * time.Minute}) || c.TenantInboundRate != (Rate{1000, time.Hour}) {
+		t.Fatalf("defaults: %+v %+v %v", c.CallerTextRate, c.TenantInboundRate, err)
+	}
+	for _, bad := range []string{"20", "0/1m", "-1/1m", "x/1m", "5/0s", "5/soon", "05/1m", "1.5/1m"} {
+		m := base()
+		m["RINGBACK_RATE_CALLER_TEXTS"] = bad
+		if _, err := Load(FromMap(m), Starter); err == nil || !strings.Contains(err.Error(), "RINGBACK_RATE_CALLER_TEXTS") {
+			t.Errorf("%q accepted: %v", bad, err)
+		}
+	}
+}
