@@ -8,10 +8,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/pii"
 )
 
+func maskedBody(body string) string {
+	masked, _ := pii.Mask(body, pii.Options{})
+	return masked
+}
+
 // Sandbox stands in for Twilio when RINGBACK_ENV=dev has no Twilio account: every text is
-// recorded in control.sandbox_messages and printed with the recipient masked. Nothing leaves
+// recorded in control.sandbox_messages and printed with the recipient and any personal data in
+// the body masked. Nothing leaves
 // the machine.
 type Sandbox struct {
 	pool *pgxpool.Pool
@@ -43,7 +50,8 @@ func (s *Sandbox) Send(ctx context.Context, m Message) (string, error) {
 			slog.String("tenant_id", m.TenantID),
 			slog.String("to", phone.Mask(m.To)),
 			slog.String("message_id", sid),
-			slog.String("body", m.Body))
+			// The body is masked too: an AI reply can quote numbers, emails or cards.
+			slog.String("body", maskedBody(m.Body)))
 	}
 	return sid, nil
 }

@@ -300,6 +300,7 @@ func TestSandboxSendsOncePerKey(t *testing.T) {
 	}
 	other := m
 	other.IdempotencyKey = "conv/x#reply-1"
+	other.Body = "Booked! We'll call 614-555-0177 or email jo@example.com to confirm."
 	third, err := sb.Send(ctx, other)
 	if err != nil {
 		t.Fatal(err)
@@ -327,6 +328,10 @@ func TestSandboxSendsOncePerKey(t *testing.T) {
 		if strings.Contains(out, pii) {
 			t.Errorf("log contains the full number %q:\n%s", pii, out)
 		}
+	}
+	// Personal data in a body is masked in the printout (the stored row keeps the text sent).
+	if strings.Contains(out, "555-0177") || strings.Contains(out, "jo@example.com") || !strings.Contains(out, "[EMAIL_1]") {
+		t.Errorf("log shows personal data from the body:\n%s", out)
 	}
 	if c := strings.Count(out, "SANDBOX text"); c != 2 {
 		t.Errorf("logged %d sandbox texts for two distinct keys, want 2:\n%s", c, out)

@@ -30,6 +30,8 @@ Usage:
   ringback token create --role ops|compliance|tenant-admin --name NAME [--tenant ID] [--json]
   ringback token list [--tenant ID]
   ringback token revoke ID
+  ringback keys rotate --tenant ID | --control
+  ringback keys destroy --tenant ID --confirm ID
   ringback audit verify [--tenant ID | --all] [--key VERIFIER_KEY ...]
   ringback audit keygen [--name NAME]
 
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 		return simulateCmd(ctx, cfg, sub, rest, stdout)
 	case cmd == "token" && (sub == "create" || sub == "list" || sub == "revoke"):
 		return tokenCmd(ctx, cfg, sub, rest, stdout)
+	case cmd == "keys" && (sub == "rotate" || sub == "destroy"):
+		return keysCmd(ctx, cfg, sub, rest, stdout)
 	case cmd == "healthcheck" && sub == "":
 		return healthcheckCmd(ctx, rest, stdout)
 	case cmd == "audit" && sub == "verify":
