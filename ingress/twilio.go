@@ -22,6 +22,7 @@ import (
 
 	"github.com/ringback/ringback/internal/callstatus"
 	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/guard"
 	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/internal/searchattr"
 	"github.com/ringback/ringback/internal/twiml"
@@ -373,7 +374,17 @@ func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[st
 	} else if drop {
 		return writeTwiML(w, twiml.Empty())
 	}
-	msg := workflows.InboundSMS{MessageSid: sid, Body: body, NumMedia: numMedia, ReceivedAt: in.now().UTC()}
+	// The conversation sees, stores and will show a model only the cleaned text: normalised,
+	// without control or invisible characters. The injection verdict travels with it, so the AI
+	// turn can take tools away, and is logged by rule name only.
+	verdict := guard.Inbound(body, guard.InboundOptions{})
+	if verdict.Injection != guard.None || verdict.Removed > 0 {
+		in.log.Warn("inbound text flagged", slog.String("tenant_id", p.tenantID), slog.String("message_sid", sid),
+			slog.String("injection", verdict.Injection.String()), slog.Any("rules", verdict.Rules),
+			slog.Int("removed_characters", verdict.Removed))
+	}
+	msg := workflows.InboundSMS{MessageSid: sid, Body: verdict.Clean, NumMedia: numMedia, ReceivedAt: in.now().UTC(),
+		Injection: verdict.Injection, InjectionRules: verdict.Rules}
 	input := workflows.ConversationInput{
 		TenantID: p.tenantID, Caller: p.caller, CallerHash: p.callerHash, BusinessNumber: p.businessNumber,
 		Trigger: conversation.TriggerInboundSMS, IdleTimeout: in.idleTimeout,

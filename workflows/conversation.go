@@ -11,6 +11,7 @@ import (
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/greeting"
+	"github.com/ringback/ringback/internal/guard"
 	"github.com/ringback/ringback/internal/searchattr"
 )
 
@@ -52,12 +53,15 @@ type MissedCall struct {
 	At      time.Time
 }
 
-// InboundSMS is one text from the caller.
+// InboundSMS is one text from the caller, as cleaned by the inbound guard.
 type InboundSMS struct {
 	MessageSid string
 	Body       string
 	NumMedia   int
 	ReceivedAt time.Time
+	// Injection is the inbound guard's verdict on the text; InjectionRules names what matched.
+	Injection      guard.Level
+	InjectionRules []string
 }
 
 // InboundResult reports what happened to an InboundSMS.
@@ -76,8 +80,10 @@ type State struct {
 	MissedCalls      int
 	InboundMessages  int
 	OutboundMessages int
-	OpenedAt         time.Time
-	LastActivityAt   time.Time
+	// SuspectedInjections counts inbound texts the guard judged Suspicious or worse.
+	SuspectedInjections int
+	OpenedAt            time.Time
+	LastActivityAt      time.Time
 	// CloseReason says why a closed conversation closed.
 	CloseReason string
 }
@@ -226,6 +232,9 @@ func (c *conversationRun) onInboundSMS(ctx workflow.Context, msg InboundSMS) (In
 	}
 	if stored {
 		c.state.InboundMessages++
+		if msg.Injection != guard.None {
+			c.state.SuspectedInjections++
+		}
 	}
 	c.state.LastActivityAt = workflow.Now(ctx)
 	c.activity++
