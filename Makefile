@@ -2,7 +2,7 @@
 #   make dev                       run the whole stack locally (Ctrl-C stops it)
 #   make test                      gofmt, vet, staticcheck, go test -race ./...
 #   make test ARGS='-short'        extra go test flags and/or packages
-#   make bench                     webhook→text vs bare engine; writes docs/performance.md
+#   make bench                     webhook→text vs bare engine, audit log and codec; writes docs/performance.md
 #   make build                     bin/worker bin/starter bin/ringback
 #   make lint                      gofmt, vet, staticcheck
 #   make clean                     remove bin/ and .dev/ (refuses while make dev runs)

@@ -449,6 +449,11 @@ func run(ctx context.Context, o options) error {
 	bf := figures{percentile(bareLat, 0.5), percentile(bareLat, 0.99), bareRate}
 	rf := figures{percentile(realLat, 0.5), percentile(realLat, 0.99), realRate}
 	report := render(o, storage, bf, rf, len(bareLat))
+	security, err := securityReport(ctx, o.adminURL)
+	if err != nil {
+		return fmt.Errorf("security benchmarks: %w", err)
+	}
+	report += "\n" + security
 	fmt.Print(report)
 	if o.out != "" {
 		if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks the real path (signed webhook → first text) against the bare engine (workflow →
-# activity) in one process run on one Temporal dev server, prints the figures and their ratios,
-# and writes docs/performance.md. Extra arguments go to the bench command (see go run ./bench -h).
+# activity) in one process run on one Temporal dev server, then the audit log (append rates
+# against a plain INSERT, verify over 1M entries) and the payload codec against the plain data
+# converter; prints the figures and their ratios, and writes docs/performance.md. Extra arguments go to the bench command (see go run ./bench -h).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -246,67 +247,196 @@ func (s *Store) AuditLogIDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-// LoadAuditLog reads everything stored for one log from a single snapshot, so that appends
-// running meanwhile cannot look like tampering. A log that was never appended to is empty.
-func (s *Store) LoadAuditLog(ctx context.Context, logID string) (auditlog.Log, error) {
-	if !ValidAuditLogID(logID) {
-		return auditlog.Log{}, errors.New("load audit log: log id must be \"control\" or a tenant id")
-	}
-	l := auditlog.Log{ID: logID}
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
-			SELECT idx, event_id, actor, action, subject, occurred_at, payload::text, record
-			FROM control.audit_entries WHERE log_id = $1 ORDER BY idx`, logID)
-		if err != nil {
-			return fmt.Errorf("entries: %w", err)
-		}
-		var e auditlog.Entry
-		var payload *string
-		_, err = pgx.ForEachRow(rows, []any{&e.Index, &e.EventID, &e.Actor, &e.Action, &e.Subject, &e.OccurredAt, &payload, &e.Record}, func() error {
-			e.Payload = nil
-			if payload != nil {
-				e.Payload = []byte(*payload)
-			}
-			l.Entries = append(l.Entries, e)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("entries: %w", err)
-		}
-		rows, err = tx.Query(ctx, `SELECT idx, hash FROM control.audit_hashes WHERE log_id = $1`, logID)
-		if err != nil {
-			return fmt.Errorf("tree hashes: %w", err)
-		}
-		if l.Hashes, err = collectHashes(rows); err != nil {
-			return fmt.Errorf("tree hashes: %w", err)
-		}
-		rows, err = tx.Query(ctx, `SELECT note FROM control.audit_checkpoints WHERE log_id = $1 ORDER BY size`, logID)
-		if err != nil {
-			return fmt.Errorf("checkpoints: %w", err)
-		}
-		notes, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("checkpoints: %w", err)
-		}
-		for _, n := range notes {
-			l.Checkpoints = append(l.Checkpoints, []byte(n))
-		}
-		return nil
-	})
-	if err != nil {
-		return auditlog.Log{}, fmt.Errorf("load audit log %s: %w", logID, err)
-	}
-	return l, nil
+// auditBatchSize is how many rows are read before they are handed on: enough to keep every CPU
+// busy verifying, few enough that reading takes the same memory however long the log is.
+var auditBatchSize = 4096
+
+// auditSink receives one log as readAuditLog streams it: all entries in index order, then all
+// stored tree hashes, then all checkpoints in order of size. A sink must not keep the slices it
+// is given.
+type auditSink interface {
+	AddEntries([]auditlog.Entry)
+	AddHash(int64, tlog.Hash)
+	AddCheckpoints([][]byte)
 }
 
-// VerifyAudit loads one log and verifies it against the checkpoint verifiers. The error is for
-// failing to read the log; what verification found is in the report.
-func (s *Store) VerifyAudit(ctx context.Context, logID string, verifiers note.Verifiers) (auditlog.Report, error) {
-	l, err := s.LoadAuditLog(ctx, logID)
-	if err != nil {
-		return auditlog.Report{}, err
+// auditBatch is one batch of rows of one of the three tables.
+type auditBatch struct {
+	entries []auditlog.Entry
+	hashes  []storedHash
+	notes   [][]byte
+}
+
+type storedHash struct {
+	idx  int64
+	hash tlog.Hash
+}
+
+func (b *auditBatch) len() int { return len(b.entries) + len(b.hashes) + len(b.notes) }
+
+// readAuditLog streams everything stored for one log into sink from a single snapshot, so that
+// appends running meanwhile cannot look like tampering. The sink works on one batch in a
+// goroutine of its own while the next is read.
+func (s *Store) readAuditLog(ctx context.Context, logID string, sink auditSink) error {
+	if !ValidAuditLogID(logID) {
+		return errors.New("log id must be \"control\" or a tenant id")
 	}
-	return auditlog.Verify(l, verifiers), nil
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		full, free := make(chan *auditBatch), make(chan *auditBatch, 2)
+		free <- &auditBatch{}
+		free <- &auditBatch{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for b := range full {
+				switch {
+				case len(b.entries) > 0:
+					sink.AddEntries(b.entries)
+				case len(b.hashes) > 0:
+					for _, h := range b.hashes {
+						sink.AddHash(h.idx, h.hash)
+					}
+				default:
+					sink.AddCheckpoints(b.notes)
+				}
+				free <- b
+			}
+		}()
+		r := auditReader{full: full, free: free}
+		err := r.read(ctx, tx, logID)
+		close(full)
+		<-done
+		return err
+	})
+}
+
+// auditReader fills batches from the three tables in turn.
+type auditReader struct {
+	full chan<- *auditBatch
+	free <-chan *auditBatch
+	b    *auditBatch
+}
+
+// room returns a batch with room for one more row, handing on the current one if it is full.
+func (r *auditReader) room() *auditBatch {
+	if r.b != nil && r.b.len() >= auditBatchSize {
+		r.flush()
+	}
+	if r.b == nil {
+		r.b = <-r.free
+		r.b.entries, r.b.hashes, r.b.notes = r.b.entries[:0], r.b.hashes[:0], r.b.notes[:0]
+	}
+	return r.b
+}
+
+// flush hands on the current batch, if any: the end of a table.
+func (r *auditReader) flush() {
+	if r.b != nil && r.b.len() > 0 {
+		r.full <- r.b
+		r.b = nil
+	}
+}
+
+func (r *auditReader) read(ctx context.Context, tx pgx.Tx, logID string) error {
+	rows, err := tx.Query(ctx, `
+		SELECT idx, event_id, actor, action, subject, occurred_at, payload::text, record
+		FROM control.audit_entries WHERE log_id = $1 ORDER BY idx`, logID)
+	if err != nil {
+		return fmt.Errorf("entries: %w", err)
+	}
+	for rows.Next() {
+		b := r.room()
+		b.entries = append(b.entries, auditlog.Entry{})
+		e := &b.entries[len(b.entries)-1]
+		if err := rows.Scan(&e.Index, &e.EventID, &e.Actor, &e.Action, &e.Subject, &e.OccurredAt, &e.Payload, &e.Record); err != nil {
+			rows.Close()
+			return fmt.Errorf("entries: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("entries: %w", err)
+	}
+	r.flush()
+
+	rows, err = tx.Query(ctx, `SELECT idx, hash FROM control.audit_hashes WHERE log_id = $1`, logID)
+	if err != nil {
+		return fmt.Errorf("tree hashes: %w", err)
+	}
+	for rows.Next() {
+		b := r.room()
+		var idx int64
+		var h pgtype.DriverBytes // read in place: copied into the hash just below
+		if err := rows.Scan(&idx, &h); err != nil {
+			rows.Close()
+			return fmt.Errorf("tree hashes: %w", err)
+		}
+		if len(h) != tlog.HashSize {
+			rows.Close()
+			return fmt.Errorf("tree hashes: stored hash %d has %d bytes", idx, len(h))
+		}
+		b.hashes = append(b.hashes, storedHash{idx: idx, hash: tlog.Hash(h)})
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("tree hashes: %w", err)
+	}
+	r.flush()
+
+	rows, err = tx.Query(ctx, `SELECT note FROM control.audit_checkpoints WHERE log_id = $1 ORDER BY size`, logID)
+	if err != nil {
+		return fmt.Errorf("checkpoints: %w", err)
+	}
+	for rows.Next() {
+		b := r.room()
+		var n []byte
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("checkpoints: %w", err)
+		}
+		b.notes = append(b.notes, n)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("checkpoints: %w", err)
+	}
+	r.flush()
+	return nil
+}
+
+// auditCollector keeps a streamed log in memory.
+type auditCollector struct{ l auditlog.Log }
+
+func (c *auditCollector) AddEntries(es []auditlog.Entry) { c.l.Entries = append(c.l.Entries, es...) }
+func (c *auditCollector) AddHash(x int64, h tlog.Hash)   { c.l.Hashes[x] = h }
+func (c *auditCollector) AddCheckpoints(ns [][]byte) {
+	for _, n := range ns {
+		c.l.Checkpoints = append(c.l.Checkpoints, bytes.Clone(n))
+	}
+}
+
+// LoadAuditLog reads everything stored for one log, from a single snapshot, into memory. A log
+// that was never appended to is empty. VerifyAudit streams instead; this is for callers that
+// need the rows themselves.
+func (s *Store) LoadAuditLog(ctx context.Context, logID string) (auditlog.Log, error) {
+	c := &auditCollector{l: auditlog.Log{ID: logID, Hashes: auditlog.HashMap{}}}
+	if err := s.readAuditLog(ctx, logID, c); err != nil {
+		return auditlog.Log{}, fmt.Errorf("load audit log %s: %w", logID, err)
+	}
+	return c.l, nil
+}
+
+// VerifyAudit verifies one log with auditlog's default options: see VerifyAuditWith.
+func (s *Store) VerifyAudit(ctx context.Context, logID string, verifiers note.Verifiers) (auditlog.Report, error) {
+	return s.VerifyAuditWith(ctx, logID, verifiers, auditlog.VerifyOptions{})
+}
+
+// VerifyAuditWith streams one log through auditlog's Verifier: the log is never held in memory,
+// only the recomputed tree (64 bytes per entry) and the event IDs. The error is for failing to
+// read the log; what verification found is in the report.
+func (s *Store) VerifyAuditWith(ctx context.Context, logID string, verifiers note.Verifiers, opts auditlog.VerifyOptions) (auditlog.Report, error) {
+	v := auditlog.NewVerifier(logID, verifiers, opts)
+	if err := s.readAuditLog(ctx, logID, v); err != nil {
+		return auditlog.Report{}, fmt.Errorf("verify audit log %s: %w", logID, err)
+	}
+	return v.Report(), nil
 }
 
 // PruneAuditPayloads removes the payloads of entries, in every log, that occurred before

@@ -79,11 +79,22 @@ func fillAuditLog(t testing.TB, s *Store, logID string, n int) {
 	}
 }
 
+// verifyAudit verifies a log in both signature modes and returns the default mode's report. The
+// modes must agree on whether the log is intact and on its first problem.
 func verifyAudit(t *testing.T, s *Store, logID string, verifiers note.Verifiers) auditlog.Report {
 	t.Helper()
 	r, err := s.VerifyAudit(context.Background(), logID, verifiers)
 	if err != nil {
 		t.Fatalf("verify %s: %v", logID, err)
+	}
+	all, err := s.VerifyAuditWith(context.Background(), logID, verifiers, auditlog.VerifyOptions{AllSignatures: true})
+	if err != nil {
+		t.Fatalf("verify %s with every signature: %v", logID, err)
+	}
+	p, bad := r.First()
+	pAll, badAll := all.First()
+	if bad != badAll || bad && (p.Entry != pAll.Entry || p.Checkpoint != pAll.Checkpoint) {
+		t.Fatalf("verify %s: the modes disagree:\n  latest signature only: %v\n  every signature:       %v", logID, r.Problems, all.Problems)
 	}
 	return r
 }
@@ -275,6 +286,52 @@ func TestAuditConcurrentAppendsMakeOneConsistentTree(t *testing.T) {
 	}
 	if r := verifyAudit(t, s, other, verifiers); !r.OK() || r.Entries != 10 {
 		t.Fatalf("tenant log: %+v", r)
+	}
+}
+
+// TestAuditVerifyStreamsInBatches verifies logs that span many read batches and checks that the
+// streamed verification says exactly what verifying the loaded log in memory says.
+func TestAuditVerifyStreamsInBatches(t *testing.T) {
+	s, verifiers := auditStore(t)
+	ctx := context.Background()
+	defer func(n int) { auditBatchSize = n }(auditBatchSize)
+	auditBatchSize = 3
+	logs := map[string]func(log string){
+		"intact": func(string) {},
+		"payload edited in a later batch": func(log string) {
+			tamper(t, s, `UPDATE control.audit_entries SET payload = '{"format":"csv","request":"req-13"}' WHERE log_id = $1 AND idx = 13`, log)
+		},
+		"entry forged with its tree": func(log string) { forgeEntry(t, s, log, 11) },
+		"tail cut with its tree": func(log string) {
+			tamper(t, s, `DELETE FROM control.audit_entries WHERE log_id = $1 AND idx >= 17`, log)
+			tamper(t, s, `DELETE FROM control.audit_hashes WHERE log_id = $1 AND idx >= $2`, log, tlog.StoredHashCount(17))
+		},
+	}
+	for name, edit := range logs {
+		t.Run(name, func(t *testing.T) {
+			log := tenantspec.NewID()
+			fillAuditLog(t, s, log, 20)
+			edit(log)
+			l, err := s.LoadAuditLog(ctx, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, opts := range []auditlog.VerifyOptions{{}, {AllSignatures: true}} {
+				streamed, err := s.VerifyAuditWith(ctx, log, verifiers, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if inMemory := auditlog.VerifyWith(l, verifiers, opts); !reflect.DeepEqual(streamed, inMemory) {
+					t.Fatalf("%+v: streamed\n%+v\nin memory\n%+v", opts, streamed, inMemory)
+				}
+				if name == "intact" && (!streamed.OK() || streamed.Entries != 20 || streamed.Checkpoints != 20) {
+					t.Fatalf("%+v: %+v", opts, streamed)
+				}
+				if name != "intact" && streamed.OK() {
+					t.Fatalf("%+v: tampering not detected", opts)
+				}
+			}
+		})
 	}
 }
 

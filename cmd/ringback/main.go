@@ -32,7 +32,7 @@ Usage:
   ringback token revoke ID
   ringback keys rotate --tenant ID | --control
   ringback keys destroy --tenant ID --confirm ID
-  ringback audit verify [--tenant ID | --all] [--key VERIFIER_KEY ...]
+  ringback audit verify [--tenant ID | --all] [--key VERIFIER_KEY ...] [--all-signatures] [--checkpoint FILE ...]
   ringback audit keygen [--name NAME]
 
 Configuration comes from the environment (see README): DATABASE_URL for migrate and tenant;

@@ -35,6 +35,9 @@ type memLog struct {
 	signer note.Signer
 }
 
+// modes are the two ways of checking signatures; every tamper test runs under both.
+var modes = []auditlog.VerifyOptions{{}, {AllSignatures: true}}
+
 func newMemLog(t testing.TB, id string, n int) (*memLog, note.Verifiers) {
 	t.Helper()
 	skey, vkey, err := auditlog.GenerateKey(auditlog.DefaultKeyName)
@@ -220,11 +223,14 @@ func TestNewSignerDerivesTheVerifierKey(t *testing.T) {
 }
 
 func TestVerifyIntactLogs(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 3, 8, 33} {
+	// 300 entries take the parallel path.
+	for _, n := range []int{0, 1, 2, 3, 8, 33, 300} {
 		m, v := newMemLog(t, "control", n)
-		r := auditlog.Verify(m.Log, v)
-		if !r.OK() || r.Entries != int64(n) || r.Checkpoint.Size != int64(n) {
-			t.Fatalf("%d entries: %+v", n, r)
+		for _, opts := range modes {
+			r := auditlog.VerifyWith(m.Log, v, opts)
+			if !r.OK() || r.Entries != int64(n) || r.Checkpoint.Size != int64(n) {
+				t.Fatalf("%d entries, %+v: %+v", n, opts, r)
+			}
 		}
 	}
 	// Pruned payloads: the record, and so the tree, still verify.
@@ -321,15 +327,17 @@ func TestVerifyNamesTheFirstBadEntry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m, v := newMemLog(t, "abcdefghijklmnop", n)
 			tc.tamper(m)
-			r := auditlog.Verify(m.Log, v)
-			p, bad := r.First()
-			if !bad {
-				t.Fatal("tampering not detected")
+			for _, opts := range modes {
+				r := auditlog.VerifyWith(m.Log, v, opts)
+				p, bad := r.First()
+				if !bad {
+					t.Fatalf("%+v: tampering not detected", opts)
+				}
+				if !strings.HasPrefix(p.String(), tc.first) || !strings.Contains(p.Reason, tc.reason) {
+					t.Fatalf("%+v: first problem %q, want %q… with %q; all: %v", opts, p, tc.first, tc.reason, r.Problems)
+				}
+				t.Logf("%+v: %s (%d problems, %d signatures checked)", opts, p, len(r.Problems), r.Signatures)
 			}
-			if !strings.HasPrefix(p.String(), tc.first) || !strings.Contains(p.Reason, tc.reason) {
-				t.Fatalf("first problem %q, want %q… with %q; all: %v", p, tc.first, tc.reason, r.Problems)
-			}
-			t.Logf("%s (%d problems)", p, len(r.Problems))
 		})
 	}
 }
@@ -354,6 +362,129 @@ func forge(m *memLog, i int, rehash bool) {
 	}
 }
 
+// TestVerifySignatureModes covers where the two modes differ: the default checks the
+// signatures that carry weight, AllSignatures every one.
+func TestVerifySignatureModes(t *testing.T) {
+	const n = 10
+	otherSkey, _, _ := auditlog.GenerateKey(auditlog.DefaultKeyName)
+	otherSigner, _, _ := auditlog.NewSigner(otherSkey)
+	resign := func(m *memLog, i int, s note.Signer) {
+		c, err := auditlog.ReadCheckpoint(m.Checkpoints[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Checkpoints[i], _ = auditlog.SignCheckpoint(c, s)
+	}
+
+	t.Run("signatures checked on an intact log", func(t *testing.T) {
+		m, v := newMemLog(t, "control", n)
+		if r := auditlog.Verify(m.Log, v); !r.OK() || r.Signatures != 1 || r.Checkpoints != n {
+			t.Fatalf("default: %d of %d signatures checked, %v", r.Signatures, r.Checkpoints, r.Problems)
+		}
+		if r := auditlog.VerifyWith(m.Log, v, auditlog.VerifyOptions{AllSignatures: true}); !r.OK() || r.Signatures != n {
+			t.Fatalf("every signature: %d checked, %v", r.Signatures, r.Problems)
+		}
+	})
+
+	// A true statement under a bad signature changes nothing the log says: only AllSignatures
+	// looks at it.
+	for name, tamper := range map[string]func(m *memLog){
+		"garbage signature on a true checkpoint": func(m *memLog) {
+			msg := m.Checkpoints[3]
+			m.Checkpoints[3] = append(bytes.Clone(msg[:len(msg)-10]), []byte("AAAAAAAAA\n")...)
+		},
+		"true checkpoint re-signed by another key": func(m *memLog) { resign(m, 3, otherSigner) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, v := newMemLog(t, "control", n)
+			tamper(m)
+			if r := auditlog.Verify(m.Log, v); !r.OK() {
+				t.Fatalf("default: %v", r.Problems)
+			}
+			p, bad := auditlog.VerifyWith(m.Log, v, auditlog.VerifyOptions{AllSignatures: true}).First()
+			if !bad || !strings.HasPrefix(p.String(), "checkpoint 4: ") {
+				t.Fatalf("every signature: first problem %v", p)
+			}
+		})
+	}
+
+	// The latest checkpoint carries the default mode: a bad signature there fails the log, and
+	// entries are vouched for by the newest earlier checkpoint that is signed.
+	t.Run("latest checkpoint forged", func(t *testing.T) {
+		m, v := newMemLog(t, "control", n)
+		resign(m, n-1, otherSigner)
+		for _, opts := range modes {
+			r := auditlog.VerifyWith(m.Log, v, opts)
+			if p, _ := r.First(); len(r.Problems) != 2 || !strings.Contains(p.String(), "entry 9 (") || !strings.Contains(p.Reason, "not covered") ||
+				!strings.Contains(r.Problems[1].String(), "checkpoint 10: signed only by unknown keys") {
+				t.Fatalf("%+v: %v", opts, r.Problems)
+			}
+		}
+	})
+
+	// A forger who rewrites an entry, the tree, and every checkpoint from there on (which
+	// they cannot sign) is caught at the latest checkpoint, and the first bad entry is still
+	// named.
+	t.Run("entry, tree and later checkpoints rewritten", func(t *testing.T) {
+		m, v := newMemLog(t, "control", n)
+		forge(m, 5, true)
+		for k := 5; k < n; k++ {
+			root, _ := tlog.TreeHash(int64(k+1), m.Hashes)
+			m.Checkpoints[k], _ = auditlog.SignCheckpoint(auditlog.Checkpoint{LogID: m.ID, Size: int64(k + 1), Root: root}, otherSigner)
+		}
+		for _, opts := range modes {
+			r := auditlog.VerifyWith(m.Log, v, opts)
+			p, _ := r.First()
+			if !strings.HasPrefix(p.String(), "entry 5 (") || len(r.Problems) != 1+n-5 {
+				t.Fatalf("%+v: %v", opts, r.Problems)
+			}
+		}
+	})
+
+	t.Run("a checkpoint kept elsewhere catches a cut tail", func(t *testing.T) {
+		m, v := newMemLog(t, "control", n)
+		kept := m.Checkpoints[n-1]
+		m.Entries, m.Checkpoints = m.Entries[:7], m.Checkpoints[:7]
+		for x := range m.Hashes {
+			if x >= tlog.StoredHashCount(7) {
+				delete(m.Hashes, x)
+			}
+		}
+		if r := auditlog.Verify(m.Log, v); !r.OK() || r.Entries != 7 {
+			t.Fatalf("without it the shorter log is consistent: %v", r.Problems)
+		}
+		for _, opts := range modes {
+			opts.External = [][]byte{kept}
+			p, _ := auditlog.VerifyWith(m.Log, v, opts).First()
+			if p.String() != "entry 7 (?): missing: signed checkpoint 10 covers entries up to 9" {
+				t.Fatalf("%+v: first problem %v", opts.AllSignatures, p)
+			}
+		}
+		// A forged one is reported, not believed.
+		forged, _ := auditlog.SignCheckpoint(auditlog.Checkpoint{LogID: m.ID, Size: 12, Root: tlog.Hash{1}}, otherSigner)
+		r := auditlog.VerifyWith(m.Log, v, auditlog.VerifyOptions{External: [][]byte{forged}})
+		if len(r.Problems) != 1 || !strings.HasPrefix(r.Problems[0].String(), "checkpoint 12: signed only by unknown keys") {
+			t.Fatalf("forged external checkpoint: %v", r.Problems)
+		}
+	})
+}
+
+// TestVerifyLargeLog runs tampering through the parallel path, batches of entries and
+// checkpoints split across CPUs.
+func TestVerifyLargeLog(t *testing.T) {
+	const n = 300
+	m, v := newMemLog(t, "control", n)
+	forge(m, 200, true)
+	m.Entries[250].Actor = "ops:mallory"
+	for _, opts := range modes {
+		r := auditlog.VerifyWith(m.Log, v, opts)
+		if len(r.Problems) != 2 || r.Problems[0].Entry != 200 || !strings.Contains(r.Problems[0].Reason, "signed checkpoint 201") ||
+			r.Problems[1].Entry != 250 || !strings.Contains(r.Problems[1].Reason, "actor differs") {
+			t.Fatalf("%+v: %v", opts, r.Problems)
+		}
+	}
+}
+
 func TestVerifyOutOfSequenceIndexes(t *testing.T) {
 	for name, edit := range map[string]func(m *memLog){
 		"duplicate": func(m *memLog) { m.Entries[4].Index = 3 },
@@ -372,6 +503,15 @@ func BenchmarkVerify1000(b *testing.B) {
 	m, v := newMemLog(b, "control", 1000)
 	for b.Loop() {
 		if r := auditlog.Verify(m.Log, v); !r.OK() {
+			b.Fatal(r.Problems)
+		}
+	}
+}
+
+func BenchmarkVerifyAllSignatures1000(b *testing.B) {
+	m, v := newMemLog(b, "control", 1000)
+	for b.Loop() {
+		if r := auditlog.VerifyWith(m.Log, v, auditlog.VerifyOptions{AllSignatures: true}); !r.OK() {
 			b.Fatal(r.Problems)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -369,4 +370,68 @@ func decodeRecord(b []byte) (record, error) {
 		return record{}, errors.New("record is not in canonical form")
 	}
 	return r, nil
+}
+
+// matchesRecord reports whether e.Record is exactly what Seal writes for e in log logID, without
+// decoding it: it builds the expected bytes around the payload hash and compares. It answers only
+// for plain ASCII fields, whose JSON spelling is the text itself between quotes; false means "not
+// shown to match", and the caller falls back to checkEntry, which also says why. buf is scratch
+// space, returned for reuse.
+func matchesRecord(buf []byte, logID string, e *Entry) ([]byte, bool) {
+	t := e.OccurredAt.UTC()
+	if y := t.Year(); y < 1 || y > 9999 ||
+		!plainJSON(logID) || !plainJSON(e.EventID) || !plainJSON(e.Actor) || !plainJSON(e.Action) || !plainJSON(e.Subject) {
+		return buf, false
+	}
+	b := append(buf[:0], `{"action":"`...)
+	b = append(b, e.Action...)
+	b = append(b, `","actor":"`...)
+	b = append(b, e.Actor...)
+	b = append(b, `","event_id":"`...)
+	b = append(b, e.EventID...)
+	b = append(b, `","index":`...)
+	b = strconv.AppendInt(b, e.Index, 10)
+	b = append(b, `,"log":"`...)
+	b = append(b, logID...)
+	b = append(b, `","occurred_at":"`...)
+	b = t.AppendFormat(b, timeLayout)
+	b = append(b, `","payload_sha256":"`...)
+	at := len(b)
+	b = append(b, `","subject":"`...)
+	b = append(b, e.Subject...)
+	b = append(b, `","v":`...)
+	b = strconv.AppendInt(b, recordVersion, 10)
+	b = append(b, '}')
+
+	const hexLen = 2 * sha256.Size
+	rec := e.Record
+	if len(rec) != len(b)+hexLen || !bytes.Equal(rec[:at], b[:at]) || !bytes.Equal(rec[at+hexLen:], b[at:]) {
+		return b, false
+	}
+	got := rec[at : at+hexLen]
+	if e.Payload == nil {
+		// Pruned: the record keeps the hash of a payload that is gone.
+		for _, c := range got {
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return b, false
+			}
+		}
+		return b, true
+	}
+	sum := sha256.Sum256(e.Payload)
+	var want [hexLen]byte
+	hex.Encode(want[:], sum[:])
+	return b, bytes.Equal(got, want[:])
+}
+
+// plainJSON reports whether encoding/json writes s as itself between quotes: printable ASCII
+// with nothing it escapes (quote, backslash, and the HTML characters <, > and &).
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }

@@ -66,3 +66,49 @@ func (m HashMap) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	}
 	return out, nil
 }
+
+// emptyRoot is the root of a tree with no records.
+var emptyRoot, _ = tlog.TreeHash(0, HashMap{})
+
+// denseTree is a tree recomputed from records, its stored hashes held in one slice by stored hash
+// index. Appending records in order fills that slice in order, so it has no gaps and needs no
+// map: about 64 bytes per record.
+type denseTree struct {
+	size   int64
+	hashes []tlog.Hash
+}
+
+// add appends the record whose leaf hash is leaf, as tlog.StoredHashesForRecordHash would.
+func (t *denseTree) add(leaf tlog.Hash) {
+	n := t.size
+	t.hashes = append(t.hashes, leaf)
+	h := leaf
+	for level := 0; (n>>level)&1 == 1; level++ {
+		h = tlog.NodeHash(t.hashes[tlog.StoredHashIndex(level, n>>level-1)], h)
+		t.hashes = append(t.hashes, h)
+	}
+	t.size++
+}
+
+// root returns the root of the first n ≤ t.size records: the complete subtrees that the binary
+// digits of n select, largest first, folded from the right as tlog.TreeHash does.
+func (t *denseTree) root(n int64) tlog.Hash {
+	if n <= 0 {
+		return emptyRoot
+	}
+	var parts [64]tlog.Hash
+	k := 0
+	start := int64(0)
+	for level := 62; level >= 0; level-- {
+		if n>>level&1 == 1 {
+			parts[k] = t.hashes[tlog.StoredHashIndex(level, start>>level)]
+			k++
+			start += 1 << level
+		}
+	}
+	h := parts[k-1]
+	for i := k - 2; i >= 0; i-- {
+		h = tlog.NodeHash(parts[i], h)
+	}
+	return h
+}
