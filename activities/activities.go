@@ -27,6 +27,7 @@ type Store interface {
 	ClaimOutbox(ctx context.Context, key, tenantID, recipientHash string) (store.OutboxEntry, error)
 	CompleteOutbox(ctx context.Context, m store.SentMessage) error
 	FailOutbox(ctx context.Context, key, reason string) error
+	Suppressed(ctx context.Context, tenantID, phoneHash string) (bool, error)
 }
 
 // Activities is registered with the worker as one struct; workflows reference its methods through
@@ -176,6 +177,12 @@ type SendSMSInput struct {
 	// Step names the send within its workflow ("first-text", "reply-3"); with the workflow ID it
 	// forms the idempotency key.
 	Step string
+	// FirstRunID is the workflow's first run (kept across continue-as-new). A caller's next
+	// conversation reuses the workflow ID, so the run is what tells its texts from the last one's.
+	FirstRunID string
+	// ConsentReply marks the one confirmation a STOP, START or HELP earns: it goes out even to a
+	// caller who has just opted out. Every other text is checked against the suppression list.
+	ConsentReply bool
 }
 
 // SendSMSResult reports the provider's ID for the text.
@@ -183,15 +190,17 @@ type SendSMSResult struct {
 	ProviderMessageID string
 	// AlreadySent is true when an earlier attempt had completed the send.
 	AlreadySent bool
+	// Suppressed is true when nothing was sent because the caller opted out.
+	Suppressed bool
 }
 
 // SendSMS sends a text at most once per (workflow, step). It claims an outbox row first; a row
 // already marked sent short-circuits the retry.
 func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResult, error) {
-	if in.Step == "" {
-		return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: step is required", "InvalidInput", nil)
+	if in.Step == "" || in.FirstRunID == "" {
+		return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: step and first run id are required", "InvalidInput", nil)
 	}
-	key := IdempotencyKey(activity.GetInfo(ctx).WorkflowExecution.ID, in.Step)
+	key := IdempotencyKey(activity.GetInfo(ctx).WorkflowExecution.ID, in.FirstRunID, in.Step)
 	entry, err := a.Store.ClaimOutbox(ctx, key, in.TenantID, in.PhoneHash)
 	if err != nil {
 		return SendSMSResult{}, err
@@ -201,6 +210,20 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 		return SendSMSResult{ProviderMessageID: entry.ProviderMessageID, AlreadySent: true}, nil
 	case store.OutboxFailed:
 		return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: rejected earlier", ErrTypeSMSRejected, nil)
+	}
+	// Consent is checked here, at the last moment before the provider call, so a STOP that
+	// arrived while the workflow slept or an AI turn ran always wins.
+	if !in.ConsentReply {
+		suppressed, err := a.Store.Suppressed(ctx, in.TenantID, in.PhoneHash)
+		if err != nil {
+			return SendSMSResult{}, err
+		}
+		if suppressed {
+			if err := a.Store.FailOutbox(ctx, key, "recipient opted out"); err != nil {
+				return SendSMSResult{}, err
+			}
+			return SendSMSResult{Suppressed: true}, nil
+		}
 	}
 	id, err := a.SMS.Send(ctx, sms.Message{TenantID: in.TenantID, From: in.From, To: in.To, Body: in.Body, IdempotencyKey: key})
 	if err != nil {
@@ -222,5 +245,8 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 	return SendSMSResult{ProviderMessageID: id}, nil
 }
 
-// IdempotencyKey is the outbox key for a step of a workflow.
-func IdempotencyKey(workflowID, step string) string { return workflowID + "#" + step }
+// IdempotencyKey is the outbox key for a step of one workflow chain (a workflow ID and its first
+// run), stable across retries and continue-as-new and distinct for every conversation.
+func IdempotencyKey(workflowID, firstRunID, step string) string {
+	return workflowID + "/" + firstRunID + "#" + step
+}

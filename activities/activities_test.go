@@ -121,7 +121,7 @@ func (f *fixture) openConversation(t *testing.T, firstRunID string) int64 {
 func (f *fixture) sendSMS(conv int64, step string) (SendSMSResult, error) {
 	v, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
 		TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
-		PhoneHash: hashOf(caller), Body: "Sorry we missed your call!", Step: step,
+		PhoneHash: hashOf(caller), Body: "Sorry we missed your call!", Step: step, FirstRunID: "run-1",
 	})
 	if err != nil {
 		return SendSMSResult{}, err
@@ -168,7 +168,7 @@ func applicationError(t *testing.T, err error) *temporal.ApplicationError {
 func TestSendSMSSendsOncePerStep(t *testing.T) {
 	f := newFixture(t)
 	conv := f.openConversation(t, "run-1")
-	key := IdempotencyKey(f.workflowID, "first-text")
+	key := IdempotencyKey(f.workflowID, "run-1", "first-text")
 
 	res, err := f.sendSMS(conv, "first-text")
 	if err != nil {
@@ -215,7 +215,7 @@ func TestSendSMSSendsOncePerStep(t *testing.T) {
 func TestSendSMSPermanentRejection(t *testing.T) {
 	f := newFixture(t)
 	conv := f.openConversation(t, "run-1")
-	key := IdempotencyKey(f.workflowID, "first-text")
+	key := IdempotencyKey(f.workflowID, "run-1", "first-text")
 	f.sender.err = &sms.PermanentError{Status: 400, Code: 21610, Reason: "recipient unsubscribed"}
 
 	_, err := f.sendSMS(conv, "first-text")
@@ -248,7 +248,7 @@ func TestSendSMSPermanentRejection(t *testing.T) {
 func TestSendSMSTransientFailure(t *testing.T) {
 	f := newFixture(t)
 	conv := f.openConversation(t, "run-1")
-	key := IdempotencyKey(f.workflowID, "first-text")
+	key := IdempotencyKey(f.workflowID, "run-1", "first-text")
 	f.sender.err = errors.New("twilio: http 503, code 20503")
 
 	_, err := f.sendSMS(conv, "first-text")
@@ -357,5 +357,61 @@ func TestRecordMissedCallHandledElsewhere(t *testing.T) {
 		if res.HandledElsewhere != st.want {
 			t.Errorf("step %d: %s on conversation %d: HandledElsewhere = %v, want %v", i, st.callSid, st.conv, res.HandledElsewhere, st.want)
 		}
+	}
+}
+
+// TestSendSMSKeysByConversation: a caller's next conversation reuses the workflow ID, and its
+// first text must go out even though the last conversation's first text did.
+func TestSendSMSKeysByConversation(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+	for _, run := range []string{"run-1", "run-2"} {
+		_, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
+			TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
+			PhoneHash: hashOf(caller), Body: "Hi again", Step: "first-text", FirstRunID: run,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.sender.count(); n != 2 {
+		t.Fatalf("sent %d texts for two conversations, want 2", n)
+	}
+	_, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
+		TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
+		PhoneHash: hashOf(caller), Body: "Hi again", Step: "first-text",
+	})
+	if appErr := applicationError(t, err); !appErr.NonRetryable() {
+		t.Fatalf("missing first run id: %v", err)
+	}
+}
+
+// TestSendSMSHonoursSuppression: a text to a caller who opted out is never handed to the
+// provider, except the one consent reply.
+func TestSendSMSHonoursSuppression(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+	if _, err := f.store.RecordOptOut(context.Background(), store.ConsentChange{TenantID: f.tenant.ID, PhoneHash: hashOf(caller), MessageSid: "SMstop", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
+		TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
+		PhoneHash: hashOf(caller), Body: "Hello?", Step: "first-text", FirstRunID: "run-1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res SendSMSResult
+	if err := v.Get(&res); err != nil || !res.Suppressed || f.sender.count() != 0 {
+		t.Fatalf("suppressed send: %+v, sent %d", res, f.sender.count())
+	}
+	if _, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
+		TenantID: f.tenant.ID, From: business, To: caller, PhoneHash: hashOf(caller),
+		Body: "You're unsubscribed", Step: "consent-reply", FirstRunID: "run-9", ConsentReply: true,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.sender.count(); n != 1 {
+		t.Fatalf("consent reply sent %d times, want 1", n)
 	}
 }

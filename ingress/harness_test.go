@@ -167,6 +167,7 @@ func newHarnessWith(t *testing.T, configure func(*config.Config)) *harness {
 	taskQueue := "starter-test-" + hex.EncodeToString(q[:])
 	w := worker.New(tc, taskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Conversation)
+	w.RegisterWorkflow(workflows.ConsentReply)
 	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)

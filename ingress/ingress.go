@@ -48,6 +48,8 @@ func New(d Deps) http.Handler {
 		closingRetry:  8 * time.Second,
 		limits:        d.Store,
 		audit:         d.Store,
+		consent:       d.Store,
+		signals:       d.Temporal,
 		callerTexts:   store.Limit(d.Config.CallerTextRate),
 		tenantInbound: store.Limit(d.Config.TenantInboundRate),
 	}

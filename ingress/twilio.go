@@ -16,6 +16,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	sdkclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -23,6 +24,7 @@ import (
 	"github.com/ringback/ringback/internal/callstatus"
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/guard"
+	"github.com/ringback/ringback/internal/optout"
 	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/internal/searchattr"
 	"github.com/ringback/ringback/internal/twiml"
@@ -42,6 +44,19 @@ type workflowStarter interface {
 		options sdkclient.StartWorkflowOptions, workflow any, workflowArgs ...any) (sdkclient.WorkflowRun, error)
 	NewWithStartWorkflowOperation(options sdkclient.StartWorkflowOptions, workflow any, args ...any) sdkclient.WithStartWorkflowOperation
 	UpdateWithStartWorkflow(ctx context.Context, options sdkclient.UpdateWithStartWorkflowOptions) (sdkclient.WorkflowUpdateHandle, error)
+}
+
+// consentRecorder records keyword consent changes synchronously, before the webhook answers.
+type consentRecorder interface {
+	RecordOptOut(ctx context.Context, c store.ConsentChange) (store.ConsentResult, error)
+	RecordOptIn(ctx context.Context, c store.ConsentChange) (store.ConsentResult, error)
+	Suppressed(ctx context.Context, tenantID, phoneHash string) (bool, error)
+}
+
+// workflowSignaler tells a running conversation about an opt-out.
+type workflowSignaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	ExecuteWorkflow(ctx context.Context, options sdkclient.StartWorkflowOptions, workflow any, args ...any) (sdkclient.WorkflowRun, error)
 }
 
 // rateLimiter takes events from shared buckets (PostgreSQL, so every replica sees the same counts).
@@ -72,6 +87,8 @@ type twilioIngress struct {
 	payloads converter.DataConverter
 	limits   rateLimiter
 	audit    auditAppender
+	consent  consentRecorder
+	signals  workflowSignaler
 	// callerTexts and tenantInbound are the configured limits (config.Rate).
 	callerTexts, tenantInbound store.Limit
 }
@@ -369,11 +386,6 @@ func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[st
 	if err != nil {
 		return err
 	}
-	if drop, err := in.throttled(ctx, p, "sms"); err != nil {
-		return err
-	} else if drop {
-		return writeTwiML(w, twiml.Empty())
-	}
 	// The conversation sees, stores and will show a model only the cleaned text: normalised,
 	// without control or invisible characters. The injection verdict travels with it, so the AI
 	// turn can take tools away, and is logged by rule name only.
@@ -382,6 +394,18 @@ func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[st
 		in.log.Warn("inbound text flagged", slog.String("tenant_id", p.tenantID), slog.String("message_sid", sid),
 			slog.String("injection", verdict.Injection.String()), slog.Any("rules", verdict.Rules),
 			slog.Int("removed_characters", verdict.Removed))
+	}
+	// Keywords come before everything else, throttling included: STOP is honoured however
+	// many texts a caller sends, and recorded before Twilio gets its answer.
+	if handled, err := in.handleKeyword(ctx, p, sid, verdict.Clean); err != nil {
+		return err
+	} else if handled {
+		return writeTwiML(w, twiml.Empty())
+	}
+	if drop, err := in.throttled(ctx, p, "sms"); err != nil {
+		return err
+	} else if drop {
+		return writeTwiML(w, twiml.Empty())
 	}
 	msg := workflows.InboundSMS{MessageSid: sid, Body: verdict.Clean, NumMedia: numMedia, ReceivedAt: in.now().UTC(),
 		Injection: verdict.Injection, InjectionRules: verdict.Rules}
@@ -427,6 +451,71 @@ func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[st
 		}
 		return fmt.Errorf("deliver inbound sms: %w", err)
 	}
+}
+
+// handleKeyword applies STOP, START and HELP (optout.Parse) and reports whether the text was one.
+// The consent change is committed, with its ledger and audit entries, before this returns; the
+// one reply it earns is a ConsentReply workflow keyed by the message, so a retried webhook never
+// earns a second. A bare YES re-subscribes only a caller who is opted out; otherwise it is an
+// ordinary answer and goes to the conversation.
+func (in *twilioIngress) handleKeyword(ctx context.Context, p party, messageSid, text string) (bool, error) {
+	intent := optout.Parse(text)
+	change := store.ConsentChange{TenantID: p.tenantID, PhoneHash: p.callerHash, MessageSid: messageSid, At: in.now().UTC()}
+	reply := false
+	switch intent.Kind {
+	case optout.None:
+		return false, nil
+	case optout.OptOut:
+		res, err := in.consent.RecordOptOut(ctx, change)
+		if err != nil {
+			return false, err
+		}
+		reply = res.Changed
+		// Stop the open conversation, if any; the send-time check covers the race with a text
+		// already on its way.
+		if err := in.signals.SignalWorkflow(ctx, p.workflowID, "", workflows.SignalOptedOut, nil); err != nil {
+			var notFound *serviceerror.NotFound
+			if !errors.As(err, &notFound) {
+				return false, fmt.Errorf("stop conversation: %w", err)
+			}
+		}
+	case optout.OptIn:
+		if intent.Keyword == "YES" {
+			suppressed, err := in.consent.Suppressed(ctx, p.tenantID, p.callerHash)
+			if err != nil || !suppressed {
+				return false, err
+			}
+		}
+		res, err := in.consent.RecordOptIn(ctx, change)
+		if err != nil {
+			return false, err
+		}
+		reply = res.Changed
+	case optout.Help:
+		reply = true
+	}
+	in.log.Info("keyword", slog.String("tenant_id", p.tenantID), slog.String("message_sid", messageSid),
+		slog.String("intent", intent.Kind.String()), slog.String("keyword", intent.Keyword), slog.Bool("reply", reply))
+	if !reply {
+		return true, nil
+	}
+	id, err := workflows.ConsentReplyWorkflowID(p.tenantID, p.callerHash, messageSid)
+	if err != nil {
+		return false, err
+	}
+	_, err = in.signals.ExecuteWorkflow(ctx, sdkclient.StartWorkflowOptions{
+		ID: id, TaskQueue: in.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(searchattr.TenantID.ValueSet(p.tenantID)),
+	}, workflows.ConsentReply, workflows.ConsentReplyInput{
+		TenantID: p.tenantID, Caller: p.caller, CallerHash: p.callerHash, BusinessNumber: p.businessNumber, Kind: intent.Kind,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return false, fmt.Errorf("start consent reply: %w", err)
+	}
+	return true, nil
 }
 
 // validSid checks a Twilio resource SID: a two-letter prefix and 32 hex digits.

@@ -14,6 +14,7 @@ import (
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/twiliosig"
+	"github.com/ringback/ringback/store"
 	"github.com/ringback/ringback/workflows"
 )
 
@@ -327,5 +328,89 @@ func TestInboundTextsAreCleanedAndScored(t *testing.T) {
 	logs := h.logs.String()
 	if !strings.Contains(logs, "inbound text flagged") || strings.Contains(logs, "system prompt") || strings.Contains(logs, "heating") {
 		t.Fatalf("flag not logged, or text logged:\n%s", logs)
+	}
+}
+
+// TestStopStartAndHelp is privacy promises P08, P10 and P18 through the real path: STOP is
+// recorded before the webhook answers, stops the open conversation and earns exactly one
+// confirmation; nothing is texted after it, not even for a new call; START lifts it with one
+// confirmation; HELP is answered with the business name.
+func TestStopStartAndHelp(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	hash := h.hasher.Hash(callerPhone)
+	texts := func() int { return len(h.twilio.texts()) }
+	h.post("/twilio/voice/status", callForm(sid("CA", 400), "no-answer"))
+	h.eventually("the first text", func() bool { return texts() == 1 })
+
+	stop := smsForm(sid("SM", 400), "Stop.")
+	if resp := h.post("/twilio/sms", stop); resp.StatusCode != http.StatusOK {
+		t.Fatalf("STOP answered %d", resp.StatusCode)
+	}
+	// Recorded before the webhook answered: no waiting.
+	if ok, err := h.db.Suppressed(ctx, h.tenant.ID, hash); err != nil || !ok {
+		t.Fatalf("suppressed right after STOP = %v, %v", ok, err)
+	}
+	h.eventually("the opt-out confirmation", func() bool { return texts() == 2 })
+	if body := h.twilio.texts()[1].Body; !strings.Contains(body, "unsubscribed") || !strings.Contains(body, "Demo Plumbing") {
+		t.Fatalf("confirmation = %q", body)
+	}
+	h.eventually("the conversation to close", func() bool {
+		st := h.state()
+		return st.Stage == conversation.StageClosed && st.CloseReason == workflows.CloseOptedOut
+	})
+	// Twilio retries the STOP; the caller sends STOP again: still one confirmation.
+	h.post("/twilio/sms", stop)
+	h.post("/twilio/sms", smsForm(sid("SM", 401), "STOP"))
+	again, _ := workflows.ConsentReplyWorkflowID(h.tenant.ID, hash, sid("SM", 401))
+	if _, err := h.tc.DescribeWorkflowExecution(ctx, again, ""); err == nil {
+		t.Fatal("a repeated STOP earned a second confirmation")
+	}
+
+	// The caller calls again: a new conversation, and not a word to them.
+	h.post("/twilio/voice/status", callForm(sid("CA", 401), "busy"))
+	h.eventually("the new conversation to close silently", func() bool {
+		st := h.state()
+		return st.MissedCalls == 1 && st.Stage == conversation.StageClosed && st.CloseReason == workflows.CloseOptedOut
+	})
+	if n := texts(); n != 2 {
+		t.Fatalf("%d texts after STOP, want none beyond the confirmation", n-2)
+	}
+
+	if resp := h.post("/twilio/sms", smsForm(sid("SM", 402), "start")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("START answered %d", resp.StatusCode)
+	}
+	if ok, _ := h.db.Suppressed(ctx, h.tenant.ID, hash); ok {
+		t.Fatal("START did not lift the opt-out before answering")
+	}
+	h.eventually("the opt-in confirmation", func() bool { return texts() == 3 })
+	h.post("/twilio/sms", smsForm(sid("SM", 403), "HELP"))
+	h.eventually("the HELP answer", func() bool { return texts() == 4 })
+	if body := h.twilio.texts()[3].Body; !strings.Contains(body, "Demo Plumbing") || !strings.Contains(body, "STOP") {
+		t.Fatalf("HELP answer = %q", body)
+	}
+	// A bare YES from a subscribed caller is an ordinary answer, not a keyword.
+	h.post("/twilio/sms", smsForm(sid("SM", 404), "yes"))
+	h.eventually("YES stored as a message", func() bool { return h.state().InboundMessages == 1 })
+
+	history, err := h.db.ConsentHistory(ctx, h.tenant.ID, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range history {
+		if e.Kind != store.ConsentImpliedOptIn {
+			kinds = append(kinds, e.Kind)
+		}
+	}
+	// One event per keyword message: the two STOPs and the START. Twilio's retry of the first
+	// STOP (same MessageSid) added nothing.
+	if got := strings.Join(kinds, " "); got != "opt_out opt_out opt_in" {
+		t.Fatalf("keyword consent events = %q, want one per keyword message", got)
+	}
+	for _, text := range h.twilio.texts() {
+		if text.To != callerPhone || text.From != businessPhone {
+			t.Fatalf("text addressed %+v", text)
+		}
 	}
 }

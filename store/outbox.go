@@ -66,6 +66,9 @@ func (s *Store) CompleteOutbox(ctx context.Context, m SentMessage) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("no pending claim: %w", ErrNotFound)
 		}
+		if m.ConversationID == 0 {
+			return nil // a consent reply outside any conversation: the outbox row is the record
+		}
 		return inTenantTx(ctx, tx, m.TenantID, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, `
 				INSERT INTO messages (conversation_id, direction, body, dedupe_key, provider_message_id, occurred_at)

@@ -87,6 +87,7 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 
 	w := sdkworker.New(tc, cfg.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.Conversation)
+	w.RegisterWorkflow(workflows.ConsentReply)
 	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
 
 	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.String("temporal", opts.HostPort),

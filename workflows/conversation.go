@@ -100,6 +100,7 @@ const (
 	CloseIdle          = "idle"
 	CloseTenantPaused  = "tenant_not_active"
 	CloseAlreadyCalled = "call_already_handled"
+	CloseOptedOut      = "opted_out"
 )
 
 // Conversation is the workflow behind one caller's conversation with one business: it texts the
@@ -137,7 +138,20 @@ type conversationRun struct {
 	closing  bool
 	// openFailed releases update handlers waiting for a conversation that will never open.
 	openFailed bool
-	profile    activities.TenantProfile
+	// optedOut is set by the opted-out signal: nothing more is sent.
+	optedOut bool
+	profile  activities.TenantProfile
+}
+
+// firstRunID identifies the workflow chain across continue-as-new. The server fills
+// FirstRunID in on every run; where it is missing (the SDK's test environment) this is the
+// first run, so its own run ID is the first run's.
+func firstRunID(ctx workflow.Context) string {
+	info := workflow.GetInfo(ctx)
+	if info.FirstRunID != "" {
+		return info.FirstRunID
+	}
+	return info.WorkflowExecution.RunID
 }
 
 // acts references activity methods; it is never dereferenced.
@@ -155,6 +169,11 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 			c.pendingCalls = append(c.pendingCalls, call)
 		}
 	})
+	optOutCh := workflow.GetSignalChannel(ctx, SignalOptedOut)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		optOutCh.Receive(ctx, nil)
+		c.optedOut = true
+	})
 
 	if err := c.open(ctx); err != nil {
 		c.openFailed = true
@@ -164,12 +183,18 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 		if err := c.handleCalls(ctx); err != nil {
 			return c.state, err
 		}
+		if c.optedOut && c.state.CloseReason == "" {
+			c.state.CloseReason = CloseOptedOut
+		}
 		if c.state.CloseReason != "" {
 			return c.finish(ctx)
 		}
 		if !c.state.FirstTextSent {
 			if err := c.sendFirstText(ctx); err != nil {
 				return c.state, err
+			}
+			if c.state.CloseReason != "" {
+				return c.finish(ctx)
 			}
 			if err := c.setStage(ctx, conversation.StageAwaitingReply); err != nil {
 				return c.state, err
@@ -180,7 +205,7 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 		}
 		seen := c.activity
 		active, err := workflow.AwaitWithTimeout(ctx, c.in.IdleTimeout, func() bool {
-			return len(c.pendingCalls) > 0 || c.activity != seen
+			return len(c.pendingCalls) > 0 || c.activity != seen || c.optedOut
 		})
 		if err != nil {
 			return c.state, err
@@ -260,7 +285,7 @@ func (c *conversationRun) open(ctx workflow.Context) error {
 	var id int64
 	if err := workflow.ExecuteActivity(storeOptions(ctx), acts.OpenConversation, activities.OpenConversationInput{
 		TenantID: c.in.TenantID, Caller: c.in.Caller, PhoneHash: c.in.CallerHash,
-		Trigger: c.in.Trigger, Stage: conversation.StageOpening, FirstRunID: workflow.GetInfo(ctx).FirstRunID,
+		Trigger: c.in.Trigger, Stage: conversation.StageOpening, FirstRunID: firstRunID(ctx),
 	}).Get(ctx, &id); err != nil {
 		return err
 	}
@@ -309,7 +334,7 @@ func (c *conversationRun) sendFirstText(ctx workflow.Context) error {
 	err := workflow.ExecuteActivity(smsOptions(ctx), acts.SendSMS, activities.SendSMSInput{
 		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID,
 		From: c.in.BusinessNumber, To: c.in.Caller, PhoneHash: c.in.CallerHash,
-		Body: greeting.Render(template, c.profile.Name), Step: "first-text",
+		Body: greeting.Render(template, c.profile.Name), Step: "first-text", FirstRunID: firstRunID(ctx),
 	}).Get(ctx, &res)
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeSMSRejected {
@@ -323,6 +348,12 @@ func (c *conversationRun) sendFirstText(ctx workflow.Context) error {
 		return err
 	}
 	c.state.FirstTextSent = true
+	if res.Suppressed {
+		// The caller opted out earlier (perhaps before erasing their data); a new call does
+		// not lift that, so the conversation ends without a word.
+		c.state.CloseReason = CloseOptedOut
+		return nil
+	}
 	c.state.OutboundMessages++
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/optout"
 )
 
 const (
@@ -48,6 +49,8 @@ type recorder struct {
 	handledElsewhere map[string]bool
 	tenantActive     bool
 	sendErr          error
+	// suppressed makes SendSMS report the caller opted out, except for consent replies.
+	suppressed bool
 }
 
 func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *recorder) {
@@ -57,6 +60,7 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *recorder) {
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.RegisterWorkflow(Conversation)
+	env.RegisterWorkflow(ConsentReply)
 	env.RegisterActivity(acts)
 	rec := &recorder{tenantActive: true, handledElsewhere: map[string]bool{}}
 	env.OnActivity(acts.LoadTenantProfile, mock.Anything, testTenant).Return(
@@ -83,6 +87,12 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *recorder) {
 		func(_ context.Context, in activities.SendSMSInput) (activities.SendSMSResult, error) {
 			if rec.sendErr != nil {
 				return activities.SendSMSResult{}, rec.sendErr
+			}
+			if in.FirstRunID == "" {
+				return activities.SendSMSResult{}, errors.New("first run id missing")
+			}
+			if rec.suppressed && !in.ConsentReply {
+				return activities.SendSMSResult{Suppressed: true}, nil
 			}
 			rec.sent = append(rec.sent, in)
 			return activities.SendSMSResult{ProviderMessageID: "SM" + in.Step}, nil
@@ -356,5 +366,53 @@ func TestKeyScope(t *testing.T) {
 		if got := KeyScope(in); got != want {
 			t.Errorf("KeyScope(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestOptedOutSignalEndsTheConversation(t *testing.T) {
+	env, rec := newEnv(t)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalOptedOut, nil) }, time.Hour)
+	env.ExecuteWorkflow(Conversation, missedCallInput())
+	st := result(t, env)
+	if st.CloseReason != CloseOptedOut || st.Stage != conversation.StageClosed {
+		t.Fatalf("state = %+v", st)
+	}
+	if got := env.Now().Sub(start); got > 2*time.Hour {
+		t.Fatalf("closed %v after start: the opt-out should end it at once, not at the idle timeout", got)
+	}
+	if len(rec.sent) != 1 {
+		t.Fatalf("sent %d texts, want only the first", len(rec.sent))
+	}
+}
+
+func TestOptedOutCallerIsNotTextedOnANewCall(t *testing.T) {
+	env, rec := newEnv(t)
+	rec.suppressed = true
+	env.ExecuteWorkflow(Conversation, missedCallInput())
+	st := result(t, env)
+	if st.CloseReason != CloseOptedOut || st.OutboundMessages != 0 || len(rec.sent) != 0 {
+		t.Fatalf("state = %+v, sent %v", st, rec.sent)
+	}
+	if len(rec.calls) != 1 {
+		t.Fatalf("the call was not recorded: %v", rec.calls)
+	}
+}
+
+func TestConsentReplySendsOneConfirmation(t *testing.T) {
+	env, rec := newEnv(t)
+	rec.suppressed = true // the caller has just opted out: the confirmation still goes
+	env.ExecuteWorkflow(ConsentReply, ConsentReplyInput{
+		TenantID: testTenant, Caller: testCaller, CallerHash: testHash, BusinessNumber: testNumber, Kind: optout.OptOut,
+	})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 1 || !rec.sent[0].ConsentReply || rec.sent[0].Step != "consent-reply" ||
+		!strings.Contains(rec.sent[0].Body, "unsubscribed") || !strings.Contains(rec.sent[0].Body, "Demo Plumbing") {
+		t.Fatalf("sent = %+v", rec.sent)
+	}
+	id, err := ConsentReplyWorkflowID(testTenant, testHash, "SM1")
+	if err != nil || KeyScope(id) != testTenant || strings.Contains(id, "6145550123") {
+		t.Fatalf("id %q scope %q: %v", id, KeyScope(id), err)
 	}
 }

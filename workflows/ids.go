@@ -27,9 +27,11 @@ const ControlKeyScope = "control"
 // conversations, so destroying that key erases them, and the control key for everything else —
 // including a tenant's closure, which must stay readable while it destroys the tenant's key.
 func KeyScope(workflowID string) string {
-	if rest, ok := strings.CutPrefix(workflowID, "conv/"); ok {
-		if tenant, _, ok := strings.Cut(rest, "/"); ok && tenant != "" {
-			return tenant
+	for _, prefix := range []string{"conv/", "consent/"} {
+		if rest, ok := strings.CutPrefix(workflowID, prefix); ok {
+			if tenant, _, ok := strings.Cut(rest, "/"); ok && tenant != "" {
+				return tenant
+			}
 		}
 	}
 	return ControlKeyScope
