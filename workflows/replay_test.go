@@ -8,21 +8,23 @@ import (
 )
 
 // TestReplayRecordedHistories replays histories recorded from a real dev server (missed call,
-// a retried call, an inbound text, idle close; and a conversation opened by a text) against
-// today's code. A change that would break running conversations fails here; such changes must go
+// a retried call, an inbound text, idle close; a conversation opened by a text; a conversation
+// stopped by STOP and its consent reply) against today's code. Histories are saved decoded
+// through the codec endpoint, so they replay without the data keys they were sealed under. A change that would break running conversations fails here; such changes must go
 // through workflow.GetVersion, and a new history is recorded alongside the old ones.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) < 2 {
-		t.Fatalf("found %d recorded histories in testdata, want at least 2", len(files))
+	if len(files) < 4 {
+		t.Fatalf("found %d recorded histories in testdata, want at least 4", len(files))
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(Conversation)
+			r.RegisterWorkflow(ConsentReply)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatalf("replay %s: %v", f, err)
 			}
