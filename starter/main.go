@@ -17,17 +17,10 @@ import (
 
 	_ "time/tzdata" // tenant time zones must resolve in minimal container images
 
-	sdkclient "go.temporal.io/sdk/client"
-
+	"github.com/ringback/ringback/connect"
 	"github.com/ringback/ringback/ingress"
-	"github.com/ringback/ringback/internal/auditlog"
-	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
-	"github.com/ringback/ringback/internal/temporalclient"
-	"github.com/ringback/ringback/keyring"
-	"github.com/ringback/ringback/store"
-	"github.com/ringback/ringback/workflows"
 )
 
 func main() {
@@ -45,41 +38,16 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	conn, err := connect.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	signer, _, err := auditlog.NewSigner(cfg.AuditSigningKey)
-	if err != nil {
-		return err
-	}
-	db.SetAuditSigner(signer)
-	if cfg.AuditSigningKeyIsDevDefault {
-		log.Warn("DEV AUDIT KEY: audit checkpoints are signed with the published development key; set RINGBACK_AUDIT_SIGNING_KEY")
-	}
-	keys, err := keyring.New(cfg.MasterKey, db)
-	if err != nil {
-		return err
-	}
-	if cfg.MasterKeyIsDevDefault {
-		log.Warn("DEV MASTER KEY: payloads are encrypted under the published development key; set RINGBACK_MASTER_KEY")
-	}
-	payloadCodec := codec.New(keys, workflows.KeyScope)
-	opts, err := temporalclient.Options(log, payloadCodec)
-	if err != nil {
-		return err
-	}
-	tc, err := sdkclient.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
-	}
-	defer tc.Close()
+	defer conn.Close()
 	hasher, err := phone.NewHasher(cfg.PhoneHashKey)
 	if err != nil {
 		return err
 	}
-	handler := ingress.New(ingress.Deps{Config: cfg, Log: log, Store: db, Temporal: tc, Hasher: hasher, Codec: payloadCodec})
+	handler := ingress.New(ingress.Deps{Config: cfg, Log: log, Store: conn.Store, Temporal: conn.Temporal, Hasher: hasher, Codec: conn.Codec})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)

@@ -11,17 +11,12 @@ import (
 
 	_ "time/tzdata" // tenant time zones must resolve in minimal container images
 
-	sdkclient "go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/ringback/ringback/activities"
 	"github.com/ringback/ringback/activities/sms"
-	"github.com/ringback/ringback/internal/auditlog"
-	"github.com/ringback/ringback/internal/codec"
+	"github.com/ringback/ringback/connect"
 	"github.com/ringback/ringback/internal/config"
-	"github.com/ringback/ringback/internal/temporalclient"
-	"github.com/ringback/ringback/keyring"
-	"github.com/ringback/ringback/store"
 	"github.com/ringback/ringback/workflows"
 )
 
@@ -40,19 +35,12 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL)
+	conn, err := connect.Open(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	signer, _, err := auditlog.NewSigner(cfg.AuditSigningKey)
-	if err != nil {
-		return err
-	}
-	db.SetAuditSigner(signer)
-	if cfg.AuditSigningKeyIsDevDefault {
-		log.Warn("DEV AUDIT KEY: audit checkpoints are signed with the published development key; set RINGBACK_AUDIT_SIGNING_KEY")
-	}
+	defer conn.Close()
+	db := conn.Store
 
 	var sender sms.Sender
 	if cfg.Sandbox() {
@@ -67,31 +55,12 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		}
 	}
 
-	keys, err := keyring.New(cfg.MasterKey, db)
-	if err != nil {
-		return err
-	}
-	if cfg.MasterKeyIsDevDefault {
-		log.Warn("DEV MASTER KEY: payloads are encrypted under the published development key; set RINGBACK_MASTER_KEY")
-	}
-	payloadCodec := codec.New(keys, workflows.KeyScope)
-	opts, err := temporalclient.Options(log, payloadCodec)
-	if err != nil {
-		return err
-	}
-	tc, err := sdkclient.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
-	}
-	defer tc.Close()
-
-	w := sdkworker.New(tc, cfg.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(conn.Temporal, cfg.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)
 	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
 
-	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.String("temporal", opts.HostPort),
-		slog.String("namespace", opts.Namespace), slog.Bool("sandbox", cfg.Sandbox()))
+	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.Bool("sandbox", cfg.Sandbox()))
 	// Run stops on the channel closing: in-flight activities get the worker's stop timeout to finish.
 	stopCh := make(chan any)
 	go func() { <-ctx.Done(); close(stopCh) }()
