@@ -17,8 +17,8 @@ import (
 
 	"github.com/ringback/ringback/activities/sms"
 	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/storetest"
 	"github.com/ringback/ringback/internal/tenantspec"
-	"github.com/ringback/ringback/internal/testenv"
 	"github.com/ringback/ringback/store"
 )
 
@@ -64,15 +64,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.SetAuditSigner(testenv.AuditSigner(t))
-	t.Cleanup(st.Close)
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	tn, err := st.CreateTenant(ctx, tenantspec.Spec{
 		Name: "Demo Plumbing", Numbers: []string{business}, Timezone: "America/New_York", OwnerPhone: "+16145550199",
 	})

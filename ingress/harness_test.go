@@ -28,6 +28,7 @@ import (
 	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/storetest"
 	"github.com/ringback/ringback/internal/temporalclient"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/internal/testenv"
@@ -127,15 +128,7 @@ func newHarnessWith(t *testing.T, configure func(*config.Config)) *harness {
 	t.Helper()
 	dev := testenv.Temporal(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, testenv.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.SetAuditSigner(testenv.AuditSigner(t))
-	t.Cleanup(db.Close)
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t)
 	tenant, err := db.CreateTenant(ctx, tenantspec.Spec{
 		Name: "Demo Plumbing", Numbers: []string{businessPhone}, Timezone: "America/New_York", OwnerPhone: "+16145550100",
 	})

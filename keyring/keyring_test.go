@@ -10,26 +10,11 @@ import (
 	"time"
 
 	"github.com/ringback/ringback/internal/codec"
-	"github.com/ringback/ringback/internal/testenv"
+	"github.com/ringback/ringback/internal/storetest"
 	"github.com/ringback/ringback/store"
 )
 
 const tenantA, tenantB = "aaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbb"
-
-func openStore(t *testing.T) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.SetAuditSigner(testenv.AuditSigner(t))
-	t.Cleanup(st.Close)
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 func newKeyring(t *testing.T, master string, st *store.Store) *Keyring {
 	t.Helper()
@@ -43,7 +28,7 @@ func newKeyring(t *testing.T, master string, st *store.Store) *Keyring {
 var master = strings.Repeat("M", 32)
 
 func TestFirstKeyIsCreatedOnceAcrossProcesses(t *testing.T) {
-	st := openStore(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	// Two keyrings stand for two processes racing to create a tenant's first key.
 	rings := []*Keyring{newKeyring(t, master, st), newKeyring(t, master, st)}
@@ -76,7 +61,7 @@ func TestFirstKeyIsCreatedOnceAcrossProcesses(t *testing.T) {
 }
 
 func TestRotationAndOldVersions(t *testing.T) {
-	st := openStore(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	k := newKeyring(t, master, st)
 	v1, err := k.Current(ctx, tenantA)
@@ -109,7 +94,7 @@ func TestRotationAndOldVersions(t *testing.T) {
 }
 
 func TestDestroyShredsEverywhere(t *testing.T) {
-	st := openStore(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	k := newKeyring(t, master, st)
 	other := newKeyring(t, master, st)
@@ -165,7 +150,7 @@ func TestDestroyShredsEverywhere(t *testing.T) {
 }
 
 func TestWrongMasterKeyIsNamed(t *testing.T) {
-	st := openStore(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	if _, err := newKeyring(t, master, st).Current(ctx, tenantA); err != nil {
 		t.Fatal(err)
@@ -180,7 +165,7 @@ func TestWrongMasterKeyIsNamed(t *testing.T) {
 }
 
 func TestInvalidInput(t *testing.T) {
-	st := openStore(t)
+	st := storetest.Open(t)
 	if _, err := New([]byte("short"), st); err == nil {
 		t.Fatal("short master key accepted")
 	}

@@ -45,14 +45,9 @@ func ConsentReply(ctx workflow.Context, in ConsentReplyInput) error {
 		return err
 	}
 	// A reply nobody receives within a day is no longer an answer to anything.
-	sendCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    45 * time.Second,
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeSMSRejected},
-		},
-	})
+	opts := workflow.GetActivityOptions(smsOptions(ctx))
+	opts.ScheduleToCloseTimeout = 24 * time.Hour
+	sendCtx := workflow.WithActivityOptions(ctx, opts)
 	return workflow.ExecuteActivity(sendCtx, acts.SendSMS, activities.SendSMSInput{
 		TenantID: in.TenantID, From: in.BusinessNumber, To: in.Caller, PhoneHash: in.CallerHash,
 		Body: optout.Confirmation(in.Kind, profile.Name), Step: "consent-reply", ConsentReply: true,

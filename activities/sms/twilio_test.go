@@ -16,9 +16,8 @@ import (
 	"time"
 
 	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/internal/storetest"
 	"github.com/ringback/ringback/internal/tenantspec"
-	"github.com/ringback/ringback/internal/testenv"
-	"github.com/ringback/ringback/store"
 )
 
 const (
@@ -266,15 +265,7 @@ func TestNewTwilioRequiresCredentials(t *testing.T) {
 
 func TestSandboxSendsOncePerKey(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.SetAuditSigner(testenv.AuditSigner(t))
-	t.Cleanup(st.Close)
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	tn, err := st.CreateTenant(ctx, tenantspec.Spec{
 		Name: "Demo Plumbing", Numbers: []string{testFrom}, Timezone: "America/Chicago", OwnerPhone: "+16145550199",
 	})
@@ -342,15 +333,7 @@ func TestSandboxSendsOncePerKey(t *testing.T) {
 // another transaction while Send runs: Send must wait for it and return its row, not fail.
 func TestSandboxSendRacesWithACommittingDuplicate(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, testenv.Database(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.SetAuditSigner(testenv.AuditSigner(t))
-	t.Cleanup(st.Close)
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.Open(t)
 	tn, err := st.CreateTenant(ctx, tenantspec.Spec{
 		Name: "Demo Plumbing", Numbers: []string{testFrom}, Timezone: "America/Chicago", OwnerPhone: "+16145550199",
 	})
