@@ -14,6 +14,7 @@ import (
 
 	"github.com/ringback/ringback/activities/sms"
 	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/quiethours"
 	"github.com/ringback/ringback/store"
 )
 
@@ -28,6 +29,7 @@ type Store interface {
 	CompleteOutbox(ctx context.Context, m store.SentMessage) error
 	FailOutbox(ctx context.Context, key, reason string) error
 	Suppressed(ctx context.Context, tenantID, phoneHash string) (bool, error)
+	SentTexts(ctx context.Context, tenantID, recipientHash string, since time.Time) ([]time.Time, error)
 }
 
 // Activities is registered with the worker as one struct; workflows reference its methods through
@@ -37,6 +39,10 @@ type Activities struct {
 	SMS   sms.Sender
 	// Now is the clock for timestamps the activities record; nil means time.Now.
 	Now func() time.Time
+	// IgnoreQuietHours sends at any hour. Only the dev sandbox (texts that reach no phone) and
+	// tests that run at whatever hour the machine's clock says may set it; configuration refuses
+	// it anywhere else.
+	IgnoreQuietHours bool
 }
 
 // Error types that workflows can branch on.
@@ -181,8 +187,12 @@ type SendSMSInput struct {
 	// conversation reuses the workflow ID, so the run is what tells its texts from the last one's.
 	FirstRunID string
 	// ConsentReply marks the one confirmation a STOP, START or HELP earns: it goes out even to a
-	// caller who has just opted out. Every other text is checked against the suppression list.
+	// caller who has just opted out, and at any hour, as the direct answer to the caller's own
+	// text. Every other text is checked against the suppression list and the quiet hours.
 	ConsentReply bool
+	// TenantTimezone locates a recipient whose number does not (toll-free, foreign); required
+	// unless ConsentReply.
+	TenantTimezone string
 }
 
 // SendSMSResult reports the provider's ID for the text.
@@ -192,6 +202,9 @@ type SendSMSResult struct {
 	AlreadySent bool
 	// Suppressed is true when nothing was sent because the caller opted out.
 	Suppressed bool
+	// NotBefore is set when nothing was sent because the recipient's quiet hours had begun (a
+	// send retried past 21:00): the workflow sleeps until then and tries again.
+	NotBefore time.Time
 }
 
 // SendSMS sends a text at most once per (workflow, step). It claims an outbox row first; a row
@@ -199,6 +212,18 @@ type SendSMSResult struct {
 func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResult, error) {
 	if in.Step == "" || in.FirstRunID == "" {
 		return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: step and first run id are required", "InvalidInput", nil)
+	}
+	// The workflow waits for the window before it schedules a send, but a send retried through a
+	// provider outage can drift past 21:00; the clock is checked again here, by the hour the text
+	// would actually leave.
+	if !in.ConsentReply && !a.IgnoreQuietHours {
+		d, err := quiethours.Next(a.now(), in.To, quiethours.Policy{TenantTimezone: in.TenantTimezone})
+		if err != nil {
+			return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: "+err.Error(), "InvalidInput", nil)
+		}
+		if !d.Allowed {
+			return SendSMSResult{NotBefore: d.At}, nil
+		}
 	}
 	key := IdempotencyKey(activity.GetInfo(ctx).WorkflowExecution.ID, in.FirstRunID, in.Step)
 	entry, err := a.Store.ClaimOutbox(ctx, key, in.TenantID, in.PhoneHash)
@@ -249,4 +274,35 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 // run), stable across retries and continue-as-new and distinct for every conversation.
 func IdempotencyKey(workflowID, firstRunID, step string) string {
 	return workflowID + "/" + firstRunID + "#" + step
+}
+
+// SendPolicyInput asks how automated texts to one recipient are limited right now.
+type SendPolicyInput struct {
+	TenantID  string
+	PhoneHash string
+	// Now is the workflow's clock, so a workflow test's skipped time and the real clock agree.
+	Now time.Time
+}
+
+// SendPolicy is what the workflow needs, besides the recipient's number and the tenant's zone, to
+// compute the next allowed send time with quiethours.Next.
+type SendPolicy struct {
+	// Enforce is false only where configuration allowed texts at any hour.
+	Enforce bool
+	// SentInLast24h are the texts the provider accepted for this recipient in the 24 hours
+	// before Now, for the state rules that cap them.
+	SentInLast24h []time.Time
+}
+
+// LoadSendPolicy reads the recipient's recent texts. It runs as a local activity before every
+// automated text.
+func (a *Activities) LoadSendPolicy(ctx context.Context, in SendPolicyInput) (SendPolicy, error) {
+	if a.IgnoreQuietHours {
+		return SendPolicy{}, nil
+	}
+	sent, err := a.Store.SentTexts(ctx, in.TenantID, in.PhoneHash, in.Now.Add(-24*time.Hour))
+	if err != nil {
+		return SendPolicy{}, err
+	}
+	return SendPolicy{Enforce: true, SentInLast24h: sent}, nil
 }

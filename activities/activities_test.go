@@ -113,7 +113,7 @@ func (f *fixture) openConversation(t *testing.T, firstRunID string) int64 {
 func (f *fixture) sendSMS(conv int64, step string) (SendSMSResult, error) {
 	v, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
 		TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
-		PhoneHash: hashOf(caller), Body: "Sorry we missed your call!", Step: step, FirstRunID: "run-1",
+		PhoneHash: hashOf(caller), TenantTimezone: "America/New_York", Body: "Sorry we missed your call!", Step: step, FirstRunID: "run-1",
 	})
 	if err != nil {
 		return SendSMSResult{}, err
@@ -360,7 +360,7 @@ func TestSendSMSKeysByConversation(t *testing.T) {
 	for _, run := range []string{"run-1", "run-2"} {
 		_, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
 			TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
-			PhoneHash: hashOf(caller), Body: "Hi again", Step: "first-text", FirstRunID: run,
+			PhoneHash: hashOf(caller), TenantTimezone: "America/New_York", Body: "Hi again", Step: "first-text", FirstRunID: run,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -371,7 +371,7 @@ func TestSendSMSKeysByConversation(t *testing.T) {
 	}
 	_, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
 		TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
-		PhoneHash: hashOf(caller), Body: "Hi again", Step: "first-text",
+		PhoneHash: hashOf(caller), TenantTimezone: "America/New_York", Body: "Hi again", Step: "first-text",
 	})
 	if appErr := applicationError(t, err); !appErr.NonRetryable() {
 		t.Fatalf("missing first run id: %v", err)
@@ -388,7 +388,7 @@ func TestSendSMSHonoursSuppression(t *testing.T) {
 	}
 	v, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
 		TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller,
-		PhoneHash: hashOf(caller), Body: "Hello?", Step: "first-text", FirstRunID: "run-1",
+		PhoneHash: hashOf(caller), TenantTimezone: "America/New_York", Body: "Hello?", Step: "first-text", FirstRunID: "run-1",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -405,5 +405,71 @@ func TestSendSMSHonoursSuppression(t *testing.T) {
 	}
 	if n := f.sender.count(); n != 1 {
 		t.Fatalf("consent reply sent %d times, want 1", n)
+	}
+}
+
+// TestSendSMSRefusesOutsideTheWindow: a send that reaches the activity after the caller's window
+// has closed (a retry through a provider outage) sends nothing, claims nothing, and says when to
+// try again.
+func TestSendSMSRefusesOutsideTheWindow(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.acts.Now = func() time.Time { return time.Date(2026, 11, 20, 21, 5, 0, 0, ny) }
+	res, err := f.sendSMS(conv, "reply-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 21, 8, 0, 0, 0, ny); !res.NotBefore.Equal(want) || f.sender.count() != 0 {
+		t.Fatalf("result %+v, sent %d; want nothing sent and NotBefore %v", res, f.sender.count(), want)
+	}
+	var n int
+	if err := f.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM control.outbox`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("outbox rows %d (%v): a deferred send must not claim", n, err)
+	}
+	f.acts.IgnoreQuietHours = true
+	if res, err := f.sendSMS(conv, "reply-1"); err != nil || !res.NotBefore.IsZero() || f.sender.count() != 1 {
+		t.Fatalf("with quiet hours off: %+v %v, sent %d", res, err, f.sender.count())
+	}
+}
+
+// TestLoadSendPolicyCountsRecentTexts: the state caps count every text the provider accepted for
+// the caller in the last 24 hours, in any conversation, and nothing older or for anyone else.
+func TestLoadSendPolicyCountsRecentTexts(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+	for _, step := range []string{"first-text", "reply-1"} {
+		if _, err := f.sendSMS(conv, step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(now time.Time) SendPolicy {
+		t.Helper()
+		v, err := f.env.ExecuteActivity(f.acts.LoadSendPolicy, SendPolicyInput{TenantID: f.tenant.ID, PhoneHash: hashOf(caller), Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p SendPolicy
+		if err := v.Get(&p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if p := get(time.Now()); !p.Enforce || len(p.SentInLast24h) != 2 {
+		t.Fatalf("policy now = %+v, want enforced with 2 texts", p)
+	}
+	if p := get(time.Now().Add(25 * time.Hour)); len(p.SentInLast24h) != 0 {
+		t.Fatalf("policy a day later = %+v, want no recent texts", p)
+	}
+	v, err := f.env.ExecuteActivity(f.acts.LoadSendPolicy, SendPolicyInput{TenantID: f.tenant.ID, PhoneHash: hashOf("+16145559999"), Now: time.Now()})
+	var p SendPolicy
+	if err == nil {
+		err = v.Get(&p)
+	}
+	if err != nil || len(p.SentInLast24h) != 0 {
+		t.Fatalf("another caller's policy = %+v (%v)", p, err)
 	}
 }

@@ -387,7 +387,9 @@ func run(ctx context.Context, o options) error {
 	}
 	rw := worker.New(rc, realQueue, worker.Options{})
 	rw.RegisterWorkflow(workflows.Conversation)
-	rw.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
+	// Latency is measured against the clock of whenever the benchmark runs; quiet hours would
+	// turn a late-evening run into a measurement of the timer.
+	rw.RegisterActivity(&activities.Activities{Store: db, SMS: sender, IgnoreQuietHours: true})
 	for _, w := range []worker.Worker{bw, rw} {
 		if err := w.Start(); err != nil {
 			return err

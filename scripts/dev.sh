@@ -192,7 +192,8 @@ master_key=${master_key:-$(random_key_b64)}
 			TWILIO_ACCOUNT_SID "" \
 			TWILIO_AUTH_TOKEN "$twilio_auth_token" \
 			RINGBACK_PHONE_HASH_KEY "$phone_hash_key" \
-			RINGBACK_MASTER_KEY "$master_key"
+			RINGBACK_MASTER_KEY "$master_key" \
+			RINGBACK_QUIET_HOURS "${RINGBACK_QUIET_HOURS:-enforce}"
 		[[ -z $audit_key ]] || env_line RINGBACK_AUDIT_SIGNING_KEY "$audit_key"
 		# An API token with the ops role, issued by bin/ringback once the database is migrated.
 		[[ -z $ops_token ]] || env_line RINGBACK_OPS_TOKEN "$ops_token"

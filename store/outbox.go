@@ -92,3 +92,21 @@ func (s *Store) FailOutbox(ctx context.Context, key, reason string) error {
 	}
 	return nil
 }
+
+// SentTexts returns when the texts to a recipient that the provider accepted since the given
+// instant were sent, oldest first. State rules cap how many automated texts one recipient may
+// get in 24 hours, and every conversation and confirmation counts.
+func (s *Store) SentTexts(ctx context.Context, tenantID, recipientHash string, since time.Time) ([]time.Time, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT updated_at FROM control.outbox
+		WHERE tenant_id = $1 AND recipient_hash = $2 AND channel = 'sms' AND status = 'sent' AND updated_at >= $3
+		ORDER BY updated_at`, tenantID, recipientHash, since)
+	if err != nil {
+		return nil, fmt.Errorf("sent texts: %w", err)
+	}
+	times, err := pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	if err != nil {
+		return nil, fmt.Errorf("sent texts: %w", err)
+	}
+	return times, nil
+}

@@ -58,7 +58,7 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	w := sdkworker.New(conn.Temporal, cfg.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)
-	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender})
+	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender, IgnoreQuietHours: cfg.IgnoreQuietHours})
 
 	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.Bool("sandbox", cfg.Sandbox()))
 	// Run stops on the channel closing: in-flight activities get the worker's stop timeout to finish.

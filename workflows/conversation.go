@@ -12,6 +12,7 @@ import (
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/greeting"
 	"github.com/ringback/ringback/internal/guard"
+	"github.com/ringback/ringback/internal/quiethours"
 	"github.com/ringback/ringback/internal/searchattr"
 )
 
@@ -24,6 +25,9 @@ const (
 	// QueryState returns the conversation's State.
 	QueryState = "state"
 )
+
+// versionQuietHours marks the change that made every automated text wait for the caller's window.
+const versionQuietHours = "quiet-hours"
 
 // ErrTypeConversationClosing is the update rejection a caller's text gets while the conversation
 // is shutting down; the starter retries, and the retry opens a new conversation.
@@ -141,6 +145,9 @@ type conversationRun struct {
 	// optedOut is set by the opted-out signal: nothing more is sent.
 	optedOut bool
 	profile  activities.TenantProfile
+	// quietHours is false only when replaying histories recorded before texts waited for the
+	// recipient's window.
+	quietHours bool
 }
 
 // firstRunID identifies the workflow chain across continue-as-new. The server fills
@@ -175,6 +182,7 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 		c.optedOut = true
 	})
 
+	c.quietHours = workflow.GetVersion(ctx, versionQuietHours, workflow.DefaultVersion, 1) >= 1
 	if err := c.open(ctx); err != nil {
 		c.openFailed = true
 		return c.state, err
@@ -330,32 +338,117 @@ func (c *conversationRun) sendFirstText(ctx workflow.Context) error {
 	if c.in.Trigger == conversation.TriggerInboundSMS {
 		template = greeting.InboundText
 	}
-	var res activities.SendSMSResult
-	err := workflow.ExecuteActivity(smsOptions(ctx), acts.SendSMS, activities.SendSMSInput{
-		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID,
-		From: c.in.BusinessNumber, To: c.in.Caller, PhoneHash: c.in.CallerHash,
-		Body: greeting.Render(template, c.profile.Name), Step: "first-text", FirstRunID: firstRunID(ctx),
-	}).Get(ctx, &res)
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeSMSRejected {
-		// The carrier will never deliver to this number (landline, unsubscribed, invalid): keep the
-		// conversation so inbound texts are still stored, but do not try again.
-		workflow.GetLogger(ctx).Warn("first text rejected by the carrier", "reason", appErr.Error())
-		c.state.FirstTextSent = true
-		return nil
-	}
+	outcome, err := c.sendText(ctx, "first-text", greeting.Render(template, c.profile.Name))
 	if err != nil {
 		return err
 	}
+	// A carrier rejection marks the first text done too: the carrier will never deliver to this
+	// number (landline, unsubscribed, invalid), but inbound texts are still stored.
 	c.state.FirstTextSent = true
-	if res.Suppressed {
-		// The caller opted out earlier (perhaps before erasing their data); a new call does
-		// not lift that, so the conversation ends without a word.
+	if outcome == textSuppressed {
+		// The caller opted out earlier (perhaps before erasing their data), or during the wait
+		// for their window; a new call does not lift that, so the conversation ends silently.
 		c.state.CloseReason = CloseOptedOut
+	}
+	return nil
+}
+
+// textOutcome is what became of one automated text.
+type textOutcome int
+
+const (
+	textSent textOutcome = iota
+	// textSuppressed: the caller opted out, before the send or while it waited for the window.
+	textSuppressed
+	// textRejected: the carrier refused the number for good.
+	textRejected
+)
+
+// sendText sends one automated text to the caller, waiting first, durably, for the caller's
+// allowed window. The sending activity re-checks consent (and the clock) right before the
+// provider call, so a STOP recorded during the wait always wins.
+func (c *conversationRun) sendText(ctx workflow.Context, step, body string) (textOutcome, error) {
+	for {
+		if err := c.awaitSendWindow(ctx); err != nil {
+			return 0, err
+		}
+		if c.optedOut {
+			return textSuppressed, nil
+		}
+		var res activities.SendSMSResult
+		err := workflow.ExecuteActivity(smsOptions(ctx), acts.SendSMS, activities.SendSMSInput{
+			TenantID: c.in.TenantID, ConversationID: c.state.ConversationID,
+			From: c.in.BusinessNumber, To: c.in.Caller, PhoneHash: c.in.CallerHash,
+			Body: body, Step: step, FirstRunID: firstRunID(ctx), TenantTimezone: c.profile.Timezone,
+		}).Get(ctx, &res)
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeSMSRejected {
+			workflow.GetLogger(ctx).Warn("text rejected by the carrier", "step", step, "reason", appErr.Error())
+			return textRejected, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case res.Suppressed:
+			return textSuppressed, nil
+		case !res.NotBefore.IsZero():
+			// The send drifted past the window's end while it was retried: wait again.
+			if err := c.sleepUntil(ctx, res.NotBefore); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		c.state.OutboundMessages++
+		return textSent, nil
+	}
+}
+
+// awaitSendWindow returns once an automated text to the caller is allowed (08:00–21:00 in their
+// time zone, or a stricter state window and cap), or as soon as the caller opts out.
+func (c *conversationRun) awaitSendWindow(ctx workflow.Context) error {
+	if !c.quietHours {
 		return nil
 	}
-	c.state.OutboundMessages++
+	for !c.optedOut {
+		var policy activities.SendPolicy
+		err := workflow.ExecuteLocalActivity(localStoreOptions(ctx), acts.LoadSendPolicy, activities.SendPolicyInput{
+			TenantID: c.in.TenantID, PhoneHash: c.in.CallerHash, Now: workflow.Now(ctx),
+		}).Get(ctx, &policy)
+		if err != nil {
+			return err
+		}
+		if !policy.Enforce {
+			return nil
+		}
+		d, err := quiethours.Next(workflow.Now(ctx), c.in.Caller, quiethours.Policy{
+			TenantTimezone: c.profile.Timezone, SentInLast24h: policy.SentInLast24h,
+		})
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError("quiet hours: "+err.Error(), "InvalidTenantProfile", nil)
+		}
+		if d.Allowed {
+			return nil
+		}
+		workflow.GetLogger(ctx).Info("waiting for the caller's window", "until", d.At, "reason", d.Reason)
+		if err := c.sleepUntil(ctx, d.At); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// sleepUntil waits durably until t, showing the quiet-hours stage meanwhile; an opt-out ends the
+// wait at once.
+func (c *conversationRun) sleepUntil(ctx workflow.Context, t time.Time) error {
+	before := c.state.Stage
+	if err := c.setStage(ctx, conversation.StageQuietHours); err != nil {
+		return err
+	}
+	if _, err := workflow.AwaitWithTimeout(ctx, t.Sub(workflow.Now(ctx)), func() bool { return c.optedOut }); err != nil {
+		return err
+	}
+	return c.setStage(ctx, before)
 }
 
 func (c *conversationRun) setStage(ctx workflow.Context, stage conversation.Stage) error {
@@ -416,6 +509,19 @@ func storeOptions(ctx workflow.Context) workflow.Context {
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
 			NonRetryableErrorTypes: []string{activities.ErrTypeTenantNotFound},
+		},
+	})
+}
+
+// localStoreOptions are for short database reads run as local activities, which cost no round
+// trip through the server.
+func localStoreOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
 		},
 	})
 }

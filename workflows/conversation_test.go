@@ -51,21 +51,33 @@ type recorder struct {
 	sendErr          error
 	// suppressed makes SendSMS report the caller opted out, except for consent replies.
 	suppressed bool
+	// sentAt is the workflow clock at each text in sent.
+	sentAt []time.Time
+	// earlierTexts are texts to the caller from before this conversation, for state caps.
+	earlierTexts []time.Time
+	// notBefore makes the next SendSMS calls report the window closed until these instants.
+	notBefore []time.Time
 }
 
 func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *recorder) {
 	t.Helper()
+	return newEnvAt(t, start)
+}
+
+// newEnvAt is newEnv with the workflow clock starting at startAt.
+func newEnvAt(t *testing.T, startAt time.Time) (*testsuite.TestWorkflowEnvironment, *recorder) {
+	t.Helper()
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
 	env := s.NewTestWorkflowEnvironment()
-	env.SetStartTime(start)
+	env.SetStartTime(startAt)
 	env.RegisterWorkflow(Conversation)
 	env.RegisterWorkflow(ConsentReply)
 	env.RegisterActivity(acts)
 	rec := &recorder{tenantActive: true, handledElsewhere: map[string]bool{}}
 	env.OnActivity(acts.LoadTenantProfile, mock.Anything, testTenant).Return(
 		func(_ context.Context, id string) (activities.TenantProfile, error) {
-			return activities.TenantProfile{TenantID: id, Name: "Demo Plumbing", GreetingText: "Hi from {business}!", Active: rec.tenantActive}, nil
+			return activities.TenantProfile{TenantID: id, Name: "Demo Plumbing", Timezone: "America/New_York", GreetingText: "Hi from {business}!", Active: rec.tenantActive}, nil
 		})
 	env.OnActivity(acts.OpenConversation, mock.Anything, mock.Anything).Return(int64(42), nil)
 	env.OnActivity(acts.RecordMissedCall, mock.Anything, mock.Anything).Return(
@@ -94,8 +106,27 @@ func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *recorder) {
 			if rec.suppressed && !in.ConsentReply {
 				return activities.SendSMSResult{Suppressed: true}, nil
 			}
+			if len(rec.notBefore) > 0 {
+				nb := rec.notBefore[0]
+				rec.notBefore = rec.notBefore[1:]
+				return activities.SendSMSResult{NotBefore: nb}, nil
+			}
 			rec.sent = append(rec.sent, in)
+			rec.sentAt = append(rec.sentAt, env.Now())
 			return activities.SendSMSResult{ProviderMessageID: "SM" + in.Step}, nil
+		})
+	env.OnActivity(acts.LoadSendPolicy, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SendPolicyInput) (activities.SendPolicy, error) {
+			if in.TenantID != testTenant || in.PhoneHash != testHash {
+				return activities.SendPolicy{}, errors.New("send policy asked for the wrong recipient")
+			}
+			var recent []time.Time
+			for _, at := range append(rec.earlierTexts, rec.sentAt...) {
+				if at.After(in.Now.Add(-24*time.Hour)) && !at.After(in.Now) {
+					recent = append(recent, at)
+				}
+			}
+			return activities.SendPolicy{Enforce: true, SentInLast24h: recent}, nil
 		})
 	env.OnActivity(acts.SetConversationStage, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SetStageInput) error {
@@ -414,5 +445,108 @@ func TestConsentReplySendsOneConfirmation(t *testing.T) {
 	id, err := ConsentReplyWorkflowID(testTenant, testHash, "SM1")
 	if err != nil || KeyScope(id) != testTenant || strings.Contains(id, "6145550123") {
 		t.Fatalf("id %q scope %q: %v", id, KeyScope(id), err)
+	}
+}
+
+func newYork(t *testing.T) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// TestLateCallIsAnsweredWhenTheWindowOpens is promise P09: a call missed at 23:30 in the caller's
+// zone is answered at 08:00 the next morning, not at once.
+func TestLateCallIsAnsweredWhenTheWindowOpens(t *testing.T) {
+	ny := newYork(t)
+	late := time.Date(2026, 11, 20, 23, 30, 0, 0, ny)
+	env, rec := newEnvAt(t, late)
+	in := missedCallInput()
+	in.FirstCall.At = late
+	var during State
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(QueryState)
+		if err == nil {
+			err = v.Get(&during)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}, 4*time.Hour)
+	env.ExecuteWorkflow(Conversation, in)
+	st := result(t, env)
+	if len(rec.sent) != 1 {
+		t.Fatalf("sent %d texts, want 1", len(rec.sent))
+	}
+	want := time.Date(2026, 11, 21, 8, 0, 0, 0, ny)
+	if !rec.sentAt[0].Equal(want) {
+		t.Fatalf("first text sent at %v, want %v", rec.sentAt[0].In(ny), want)
+	}
+	if during.Stage != conversation.StageQuietHours || during.FirstTextSent {
+		t.Fatalf("state at 03:30 = %+v, want waiting in quiet hours", during)
+	}
+	if st.CloseReason != CloseIdle || st.OutboundMessages != 1 {
+		t.Fatalf("final state = %+v", st)
+	}
+}
+
+// TestStopDuringQuietHoursSendsNothing: a STOP recorded while the first text waits for the window
+// means nothing is ever sent, and the conversation ends at once instead of at 08:00.
+func TestStopDuringQuietHoursSendsNothing(t *testing.T) {
+	ny := newYork(t)
+	late := time.Date(2026, 11, 20, 23, 30, 0, 0, ny)
+	env, rec := newEnvAt(t, late)
+	in := missedCallInput()
+	in.FirstCall.At = late
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalOptedOut, nil) }, 2*time.Hour)
+	env.ExecuteWorkflow(Conversation, in)
+	st := result(t, env)
+	if len(rec.sent) != 0 {
+		t.Fatalf("sent %+v after a STOP", rec.sent)
+	}
+	if st.CloseReason != CloseOptedOut || st.Stage != conversation.StageClosed {
+		t.Fatalf("final state = %+v", st)
+	}
+	if got := env.Now().Sub(late); got > 3*time.Hour {
+		t.Fatalf("closed %v after the call: the STOP should end the wait at once", got)
+	}
+}
+
+// TestFloridaCapDefersTheFourthText: Florida allows three automated texts per 24 hours, so a
+// caller texted three times this morning waits until the oldest is a day old.
+func TestFloridaCapDefersTheFourthText(t *testing.T) {
+	ny := newYork(t)
+	noon := time.Date(2026, 11, 20, 12, 0, 0, 0, ny)
+	env, rec := newEnvAt(t, noon)
+	rec.earlierTexts = []time.Time{noon.Add(-3 * time.Hour), noon.Add(-2 * time.Hour), noon.Add(-time.Hour)}
+	in := missedCallInput()
+	in.Caller = "+13055550123" // Miami
+	in.FirstCall.At = noon
+	env.ExecuteWorkflow(Conversation, in)
+	result(t, env)
+	if len(rec.sent) != 1 {
+		t.Fatalf("sent %d texts, want 1", len(rec.sent))
+	}
+	if want := noon.Add(21 * time.Hour); rec.sentAt[0].Before(want) {
+		t.Fatalf("fourth text sent at %v, before the first of three left the 24-hour cap at %v", rec.sentAt[0], want)
+	}
+}
+
+// TestSendPastTheWindowWaitsAgain: a send retried through a provider outage until after 21:00 is
+// refused by the sending activity, and the workflow sleeps until the activity's time.
+func TestSendPastTheWindowWaitsAgain(t *testing.T) {
+	ny := newYork(t)
+	evening := time.Date(2026, 11, 20, 20, 0, 0, 0, ny)
+	env, rec := newEnvAt(t, evening)
+	morning := time.Date(2026, 11, 21, 8, 0, 0, 0, ny)
+	rec.notBefore = []time.Time{morning}
+	in := missedCallInput()
+	in.FirstCall.At = evening
+	env.ExecuteWorkflow(Conversation, in)
+	result(t, env)
+	if len(rec.sent) != 1 || rec.sentAt[0].Before(morning) {
+		t.Fatalf("sent %d texts at %v, want one at or after %v", len(rec.sent), rec.sentAt, morning)
 	}
 }

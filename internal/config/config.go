@@ -65,6 +65,10 @@ type Config struct {
 	// flood of spoofed callers can make Ringback send.
 	CallerTextRate    Rate
 	TenantInboundRate Rate
+
+	// IgnoreQuietHours lets automated texts go out at any hour (RINGBACK_QUIET_HOURS=off). Only
+	// dev may set it: a developer's sandbox at night, or tests that run whatever the clock says.
+	IgnoreQuietHours bool
 }
 
 // Rate is N events per Per.
@@ -194,6 +198,15 @@ func Load(lookup Lookup, role Role) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", r.env, err))
 		}
 		*r.dst = rate
+	}
+	switch q := get("RINGBACK_QUIET_HOURS", "enforce"); {
+	case q == "enforce":
+	case q == "off" && c.Env == Dev:
+		c.IgnoreQuietHours = true
+	case q == "off":
+		errs = append(errs, errors.New("RINGBACK_QUIET_HOURS: off is for RINGBACK_ENV=dev only; callers are never texted outside 08:00–21:00"))
+	default:
+		errs = append(errs, fmt.Errorf("RINGBACK_QUIET_HOURS: %q is neither enforce nor off", q))
 	}
 	if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs = append(errs, errors.New("TWILIO_API_URL: must be an http(s) URL"))

@@ -181,3 +181,33 @@ func TestRates(t *testing.T) {
 		}
 	}
 }
+
+func TestQuietHours(t *testing.T) {
+	c, err := Load(FromMap(base()), Worker)
+	if err != nil || c.IgnoreQuietHours {
+		t.Fatalf("default: ignore=%v err=%v, want enforced", c.IgnoreQuietHours, err)
+	}
+	for _, tc := range []struct {
+		env, value string
+		ignore     bool
+		errPart    string
+	}{
+		{"production", "enforce", false, ""},
+		{"production", "off", false, "dev only"},
+		{"dev", "off", true, ""},
+		{"dev", "enforce", false, ""},
+		{"dev", "sometimes", false, "neither enforce nor off"},
+	} {
+		m := base()
+		m["RINGBACK_ENV"], m["RINGBACK_QUIET_HOURS"] = tc.env, tc.value
+		c, err := Load(FromMap(m), Worker)
+		switch {
+		case tc.errPart != "" && (err == nil || !strings.Contains(err.Error(), tc.errPart)):
+			t.Errorf("%s/%s: err = %v, want one mentioning %q", tc.env, tc.value, err, tc.errPart)
+		case tc.errPart == "" && err != nil:
+			t.Errorf("%s/%s: %v", tc.env, tc.value, err)
+		case c.IgnoreQuietHours != tc.ignore:
+			t.Errorf("%s/%s: ignore = %v, want %v", tc.env, tc.value, c.IgnoreQuietHours, tc.ignore)
+		}
+	}
+}

@@ -21,6 +21,9 @@ type Stage string
 const (
 	// StageOpening: recording the contact and sending the first text.
 	StageOpening Stage = "opening"
+	// StageQuietHours: a text is ready but the caller's local time is outside the allowed
+	// window; the workflow sleeps until it opens.
+	StageQuietHours Stage = "quiet_hours"
 	// StageAwaitingReply: the first text is out; inbound texts are stored as they arrive.
 	StageAwaitingReply Stage = "awaiting_reply"
 	// StageClosing: idle timeout reached; finishing in-flight messages.
