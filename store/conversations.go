@@ -130,3 +130,37 @@ func (s *Store) SetConversationStage(ctx context.Context, tenantID string, conve
 		return nil
 	})
 }
+
+// ConversationMessage is one text of a conversation, as a model's history needs it.
+type ConversationMessage struct {
+	Inbound    bool
+	Body       string
+	OccurredAt time.Time
+}
+
+// RecentMessages returns the last limit texts of a conversation, oldest first. The model sees a
+// bounded history: a long conversation costs the same per turn as a short one.
+func (s *Store) RecentMessages(ctx context.Context, tenantID string, conversationID int64, limit int) ([]ConversationMessage, error) {
+	var out []ConversationMessage
+	err := s.InTenant(ctx, tenantID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT direction = 'inbound', body, occurred_at FROM (
+				SELECT direction, body, occurred_at, id FROM messages
+				WHERE conversation_id = $1
+				ORDER BY occurred_at DESC, id DESC LIMIT $2) recent
+			ORDER BY occurred_at, id`, conversationID, limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (ConversationMessage, error) {
+			var m ConversationMessage
+			err := row.Scan(&m.Inbound, &m.Body, &m.OccurredAt)
+			return m, err
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recent messages: %w", err)
+	}
+	return out, nil
+}

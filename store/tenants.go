@@ -140,3 +140,31 @@ func (s *Store) TenantByNumber(ctx context.Context, e164 string) (TenantRef, err
 	}
 	return r, nil
 }
+
+// OtherTenant is another business on the platform, as the outbound guard needs it: a reply in
+// one tenant's conversation must never name another tenant or quote its numbers.
+type OtherTenant struct {
+	Name    string
+	Numbers []string
+}
+
+// OtherTenants lists every tenant but one with its numbers.
+func (s *Store) OtherTenants(ctx context.Context, exceptID string) ([]OtherTenant, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT t.name, coalesce(array_agg(n.e164 ORDER BY n.e164) FILTER (WHERE n.e164 IS NOT NULL), '{}')
+		FROM control.tenants t LEFT JOIN control.tenant_phone_numbers n ON n.tenant_id = t.id
+		WHERE t.id <> $1 AND t.status <> 'closed'
+		GROUP BY t.id ORDER BY t.id`, exceptID)
+	if err != nil {
+		return nil, fmt.Errorf("other tenants: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OtherTenant, error) {
+		var o OtherTenant
+		err := row.Scan(&o.Name, &o.Numbers)
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("other tenants: %w", err)
+	}
+	return out, nil
+}

@@ -62,6 +62,19 @@ func Normalize(raw string) (string, error) {
 	return phonenumbers.Format(num, phonenumbers.E164), nil
 }
 
+// Display renders an E.164 number the way people dial it: national format for US numbers
+// ("(614) 555-0123"), international for the rest. Anything unparseable comes back unchanged.
+func Display(e164 string) string {
+	num, err := phonenumbers.Parse(e164, DefaultRegion)
+	if err != nil {
+		return e164
+	}
+	if phonenumbers.GetRegionCodeForNumber(num) == DefaultRegion {
+		return phonenumbers.Format(num, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+}
+
 // Mask renders a number for human eyes in logs and the sandbox: the country code and the last two
 // digits survive, enough to tell test numbers apart and useless for contacting anyone.
 func Mask(e164 string) string {

@@ -72,3 +72,15 @@ func TestHasher(t *testing.T) {
 		t.Fatal("want hex sha256")
 	}
 }
+
+func TestDisplay(t *testing.T) {
+	for in, want := range map[string]string{
+		"+16145550123":  "(614) 555-0123",
+		"+442079460958": "+44 20 7946 0958",
+		"not a number":  "not a number",
+	} {
+		if got := Display(in); got != want {
+			t.Errorf("Display(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
