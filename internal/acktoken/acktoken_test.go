@@ -92,3 +92,10 @@ func mustSignF(f *testing.F) string {
 	}
 	return tok
 }
+
+func TestDeriveKey(t *testing.T) {
+	a, b := DeriveKey([]byte("secret-one")), DeriveKey([]byte("secret-two"))
+	if len(a) < MinKeyLen || string(a) == string(b) || string(a) == "secret-one" {
+		t.Fatalf("derived keys %x / %x", a, b)
+	}
+}
