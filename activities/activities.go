@@ -13,8 +13,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/internal/agent"
+	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/internal/quiethours"
+	"github.com/ringback/ringback/internal/schedule"
+	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/store"
 )
 
@@ -30,6 +35,17 @@ type Store interface {
 	FailOutbox(ctx context.Context, key, reason string) error
 	Suppressed(ctx context.Context, tenantID, phoneHash string) (bool, error)
 	SentTexts(ctx context.Context, tenantID, recipientHash string, since time.Time) ([]time.Time, error)
+	RecentMessages(ctx context.Context, tenantID string, conversationID int64, limit int) ([]store.ConversationMessage, error)
+	OtherTenants(ctx context.Context, exceptID string) ([]store.OtherTenant, error)
+	TenantProfile(ctx context.Context, tenantID string) (tenantspec.Profile, error)
+	BusyIntervals(ctx context.Context, tenantID string, from, to time.Time) ([]schedule.Interval, error)
+	UpcomingBookings(ctx context.Context, tenantID, phoneHash string, now time.Time) ([]store.Booking, error)
+	Book(ctx context.Context, in store.Booking) (store.Booking, error)
+	RescheduleBooking(ctx context.Context, c store.BookingChange, start, end time.Time) (store.Booking, error)
+	CancelBooking(ctx context.Context, c store.BookingChange) (store.Booking, error)
+	RecordEscalation(ctx context.Context, tenantID string, conversationID int64, reason, requestKey string) (int64, error)
+	MarkEscalation(ctx context.Context, tenantID string, id int64, event store.EscalationEvent, at time.Time) error
+	TenantWebhook(ctx context.Context, keys codec.Keys, tenantID string) (store.TenantWebhook, error)
 }
 
 // Activities is registered with the worker as one struct; workflows reference its methods through
@@ -37,6 +53,17 @@ type Store interface {
 type Activities struct {
 	Store Store
 	SMS   sms.Sender
+	// Hasher turns staff phone numbers into the outbox's recipient keys.
+	Hasher *phone.Hasher
+	// AckKey signs the acknowledgement links in escalation texts; PublicURL is where they point.
+	AckKey    []byte
+	PublicURL string
+	// Webhooks delivers tenant webhook events; Keys opens their stored signing secrets.
+	Webhooks WebhookSender
+	Keys     codec.Keys
+	// Model answers conversation turns; nil means none is configured and the scripted flow
+	// answers every turn.
+	Model ModelClient
 	// Now is the clock for timestamps the activities record; nil means time.Now.
 	Now func() time.Time
 	// IgnoreQuietHours sends at any hour. Only the dev sandbox (texts that reach no phone) and
@@ -66,6 +93,16 @@ type TenantProfile struct {
 	GreetingText string
 	// Active is false for a tenant that is closing or closed: its callers are not texted.
 	Active bool
+	// Numbers are the business's own numbers, which replies may quote.
+	Numbers []string
+	// Business is what the assistant may tell callers: services, prices, hours, closures, tone.
+	Business agent.Business
+	// EscalationTimeout is how long an escalation waits for the owner before the backup contact
+	// is texted; HasBackup says whether there is one.
+	EscalationTimeout time.Duration
+	HasBackup         bool
+	// FollowUpAfter is the caller's silence after which one follow-up goes out; zero for none.
+	FollowUpAfter time.Duration
 }
 
 // LoadTenantProfile reads the tenant's current profile.
@@ -77,7 +114,30 @@ func (a *Activities) LoadTenantProfile(ctx context.Context, tenantID string) (Te
 	if err != nil {
 		return TenantProfile{}, err
 	}
-	return TenantProfile{TenantID: t.ID, Name: t.Name, Timezone: t.Timezone, GreetingText: t.GreetingText, Active: t.Status == store.TenantStatusActive}, nil
+	p, err := a.Store.TenantProfile(ctx, tenantID)
+	if err != nil {
+		return TenantProfile{}, err
+	}
+	loc, err := time.LoadLocation(t.Timezone)
+	if err != nil {
+		return TenantProfile{}, temporal.NewNonRetryableApplicationError("tenant time zone: "+err.Error(), "InvalidTenantProfile", nil)
+	}
+	cal, err := p.Calendar(loc)
+	if err != nil {
+		return TenantProfile{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidTenantProfile", nil)
+	}
+	b := agent.Business{
+		Name: t.Name, Tone: p.Tone, Timezone: t.Timezone,
+		HoursText: schedule.DescribeHours(cal.Hours), Closures: cal.UpcomingClosures(a.now()),
+	}
+	for _, sv := range p.Services {
+		b.Services = append(b.Services, agent.Service{Name: sv.Name, Minutes: sv.Minutes, PriceCents: sv.PriceCents, Description: sv.Description})
+	}
+	return TenantProfile{
+		TenantID: t.ID, Name: t.Name, Timezone: t.Timezone, GreetingText: t.GreetingText,
+		Active: t.Status == store.TenantStatusActive, Numbers: t.Numbers, Business: b,
+		EscalationTimeout: p.EscalationTimeout(), HasBackup: p.BackupPhone != "", FollowUpAfter: p.FollowUpAfter(),
+	}, nil
 }
 
 // OpenConversationInput opens (or finds) the conversation row for a workflow chain.
@@ -190,6 +250,9 @@ type SendSMSInput struct {
 	// caller who has just opted out, and at any hour, as the direct answer to the caller's own
 	// text. Every other text is checked against the suppression list and the quiet hours.
 	ConsentReply bool
+	// StaffAlert marks a text to the business's own staff (an escalation): they are not the
+	// callers the consent ledger and quiet hours protect, and an emergency cannot wait for 08:00.
+	StaffAlert bool
 	// TenantTimezone locates a recipient whose number does not (toll-free, foreign); required
 	// unless ConsentReply.
 	TenantTimezone string
@@ -216,7 +279,7 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 	// The workflow waits for the window before it schedules a send, but a send retried through a
 	// provider outage can drift past 21:00; the clock is checked again here, by the hour the text
 	// would actually leave.
-	if !in.ConsentReply && !a.IgnoreQuietHours {
+	if !in.ConsentReply && !in.StaffAlert && !a.IgnoreQuietHours {
 		d, err := quiethours.Next(a.now(), in.To, quiethours.Policy{TenantTimezone: in.TenantTimezone})
 		if err != nil {
 			return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: "+err.Error(), "InvalidInput", nil)
@@ -238,7 +301,7 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 	}
 	// Consent is checked here, at the last moment before the provider call, so a STOP that
 	// arrived while the workflow slept or an AI turn ran always wins.
-	if !in.ConsentReply {
+	if !in.ConsentReply && !in.StaffAlert {
 		suppressed, err := a.Store.Suppressed(ctx, in.TenantID, in.PhoneHash)
 		if err != nil {
 			return SendSMSResult{}, err

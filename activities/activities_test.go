@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -307,9 +308,14 @@ func TestLoadTenantProfile(t *testing.T) {
 	if err := v.Get(&p); err != nil {
 		t.Fatal(err)
 	}
-	want := TenantProfile{TenantID: f.tenant.ID, Name: "Demo Plumbing", Timezone: "America/New_York", GreetingText: f.tenant.GreetingText, Active: true}
-	if p != want {
-		t.Errorf("profile = %+v, want %+v", p, want)
+	if p.TenantID != f.tenant.ID || p.Name != "Demo Plumbing" || p.Timezone != "America/New_York" ||
+		p.GreetingText != f.tenant.GreetingText || !p.Active || !slices.Equal(p.Numbers, f.tenant.Numbers) {
+		t.Errorf("profile = %+v, want the tenant's", p)
+	}
+	// No saved profile: the defaults, turned into what the assistant may say.
+	if len(p.Business.Services) != 1 || p.Business.Name != "Demo Plumbing" || p.Business.HoursText == "" ||
+		p.EscalationTimeout != 15*time.Minute || p.FollowUpAfter != 2*time.Hour || p.HasBackup {
+		t.Errorf("business facts = %+v", p)
 	}
 }
 

@@ -24,6 +24,9 @@ type Conn struct {
 	Store    *store.Store
 	Temporal sdkclient.Client
 	Codec    *codec.Codec
+	// Keys are the data keys behind Codec; stored secrets (tenant webhook secrets) are sealed
+	// under them too.
+	Keys *keyring.Keyring
 }
 
 // Open connects in dependency order and undoes what it did if a later step fails. Development
@@ -66,7 +69,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.St
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
 	}
-	return &Conn{Store: db, Temporal: tc, Codec: payloadCodec}, nil
+	return &Conn{Store: db, Temporal: tc, Codec: payloadCodec, Keys: keys}, nil
 }
 
 // Close releases the Temporal client and the database pool.

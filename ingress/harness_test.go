@@ -161,6 +161,7 @@ func newHarnessWith(t *testing.T, configure func(*config.Config)) *harness {
 	w := worker.New(tc, taskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)
+	w.RegisterWorkflow(workflows.TenantWebhook)
 	// These tests run at whatever hour the machine's clock says; the quiet-hour wait has its
 	// own workflow tests with a controlled clock.
 	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender, IgnoreQuietHours: true})

@@ -14,9 +14,13 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/ringback/ringback/activities"
+	"github.com/ringback/ringback/activities/model"
 	"github.com/ringback/ringback/activities/sms"
+	"github.com/ringback/ringback/activities/webhook"
 	"github.com/ringback/ringback/connect"
+	"github.com/ringback/ringback/internal/acktoken"
 	"github.com/ringback/ringback/internal/config"
+	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/workflows"
 )
 
@@ -55,10 +59,36 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		}
 	}
 
+	hasher, err := phone.NewHasher(cfg.PhoneHashKey)
+	if err != nil {
+		return err
+	}
+	acts := &activities.Activities{
+		Store: db, SMS: sender, IgnoreQuietHours: cfg.IgnoreQuietHours,
+		Hasher: hasher, AckKey: acktoken.DeriveKey(cfg.PhoneHashKey), PublicURL: cfg.PublicURL,
+		Webhooks: &webhook.Deliverer{AllowPrivate: cfg.WebhookAllowPrivate}, Keys: conn.Keys,
+	}
+	if cfg.ModelDisabled {
+		log.Warn("no model configured (RINGBACK_MODEL_URL=none): the scripted flow answers every text")
+	} else {
+		primary := model.Endpoint{BaseURL: cfg.Model.BaseURL, APIKey: cfg.Model.APIKey, Model: cfg.Model.Model, Timeout: cfg.Model.Timeout}
+		var fallback *model.Endpoint
+		if f := cfg.FallbackModel; f != nil {
+			fallback = &model.Endpoint{BaseURL: f.BaseURL, APIKey: f.APIKey, Model: f.Model, Timeout: f.Timeout}
+		}
+		client, err := model.New(primary, fallback, nil)
+		if err != nil {
+			return err
+		}
+		client.Logger = log
+		acts.Model = client
+	}
+
 	w := sdkworker.New(conn.Temporal, cfg.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)
-	w.RegisterActivity(&activities.Activities{Store: db, SMS: sender, IgnoreQuietHours: cfg.IgnoreQuietHours})
+	w.RegisterWorkflow(workflows.TenantWebhook)
+	w.RegisterActivity(acts)
 
 	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.Bool("sandbox", cfg.Sandbox()))
 	// Run stops on the channel closing: in-flight activities get the worker's stop timeout to finish.

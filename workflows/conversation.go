@@ -90,6 +90,23 @@ type State struct {
 	LastActivityAt      time.Time
 	// CloseReason says why a closed conversation closed.
 	CloseReason string
+
+	// Mode is ModeModel, or ModeScripted once no model answered.
+	Mode string
+	// Replies counts automated replies (each one's outbox step is reply-N).
+	Replies         int
+	ModelFailures   int
+	BlockedReplies  int
+	BookingAttempts int
+	Booked          bool
+	Escalated       bool
+	// EscalationReason is an agent or workflow reason constant, never free text.
+	EscalationReason string
+	BackupNotified   bool
+	Acknowledged     bool
+	FollowedUp       bool
+	// Events counts tenant webhook events raised.
+	Events int
 }
 
 // Carry is the state continue-as-new passes to the next run.
@@ -97,6 +114,7 @@ type Carry struct {
 	State        State
 	SeenCallSids []string
 	PendingCalls []MissedCall
+	Turns        turnState
 }
 
 // Close reasons.
@@ -120,11 +138,12 @@ func Conversation(ctx workflow.Context, in ConversationInput) (State, error) {
 	if in.Carry != nil {
 		c.state = in.Carry.State
 		c.pendingCalls = in.Carry.PendingCalls
+		c.turns = in.Carry.Turns
 		for _, sid := range in.Carry.SeenCallSids {
 			c.seenCalls[sid] = true
 		}
 	} else {
-		c.state = State{Stage: conversation.StageOpening, Trigger: in.Trigger, OpenedAt: workflow.Now(ctx)}
+		c.state = State{Stage: conversation.StageOpening, Trigger: in.Trigger, OpenedAt: workflow.Now(ctx), Mode: ModeModel}
 		if in.FirstCall != nil {
 			c.pendingCalls = append(c.pendingCalls, *in.FirstCall)
 		}
@@ -148,6 +167,13 @@ type conversationRun struct {
 	// quietHours is false only when replaying histories recorded before texts waited for the
 	// recipient's window.
 	quietHours bool
+	// turnsEnabled is false only when replaying histories recorded before the conversation
+	// answered texts.
+	turnsEnabled bool
+	turns        turnState
+	lastReplyAt  time.Time
+	// pendingAck is set by the acknowledgement signal for the main routine to record.
+	pendingAck bool
 }
 
 // firstRunID identifies the workflow chain across continue-as-new. The server fills
@@ -181,14 +207,33 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 		optOutCh.Receive(ctx, nil)
 		c.optedOut = true
 	})
+	ackCh := workflow.GetSignalChannel(ctx, SignalAcknowledge)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var ack Acknowledgement
+			ackCh.Receive(ctx, &ack)
+			c.acknowledge(ctx, ack)
+		}
+	})
 
 	c.quietHours = workflow.GetVersion(ctx, versionQuietHours, workflow.DefaultVersion, 1) >= 1
+	c.turnsEnabled = workflow.GetVersion(ctx, versionTurns, workflow.DefaultVersion, 1) >= 1
+	if c.state.Mode == "" {
+		c.state.Mode = ModeModel
+	}
 	if err := c.open(ctx); err != nil {
 		c.openFailed = true
 		return c.state, err
 	}
+	if c.turnsEnabled {
+		// A continued run picks up an escalation still waiting for its acknowledgement.
+		c.watchEscalation(ctx)
+	}
 	for {
 		if err := c.handleCalls(ctx); err != nil {
+			return c.state, err
+		}
+		if err := c.recordAcknowledgement(ctx); err != nil {
 			return c.state, err
 		}
 		if c.optedOut && c.state.CloseReason == "" {
@@ -196,6 +241,14 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 		}
 		if c.state.CloseReason != "" {
 			return c.finish(ctx)
+		}
+		if !c.state.FirstTextSent && c.turnsEnabled && c.in.Trigger == conversation.TriggerInboundSMS {
+			// The caller's own text opened the conversation: the answer to it is the first
+			// text, so a canned acknowledgement would only be noise.
+			c.state.FirstTextSent = true
+			if err := c.setStage(ctx, conversation.StageAwaitingReply); err != nil {
+				return c.state, err
+			}
 		}
 		if !c.state.FirstTextSent {
 			if err := c.sendFirstText(ctx); err != nil {
@@ -208,17 +261,35 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 				return c.state, err
 			}
 		}
+		// A long history hands over first: texts waiting for an answer travel to the next run,
+		// which answers them as soon as it has loaded the profile.
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 			return c.state, c.continueAsNew(ctx, callCh)
 		}
+		if len(c.turns.PendingInbound) > 0 {
+			if err := c.answerPending(ctx); err != nil {
+				return c.state, err
+			}
+			continue
+		}
 		seen := c.activity
-		active, err := workflow.AwaitWithTimeout(ctx, c.in.IdleTimeout, func() bool {
-			return len(c.pendingCalls) > 0 || c.activity != seen || c.optedOut
+		wait, followUp := c.in.IdleTimeout, c.followUpDue()
+		if followUp {
+			wait = c.profile.FollowUpAfter
+		}
+		active, err := workflow.AwaitWithTimeout(ctx, wait, func() bool {
+			return len(c.pendingCalls) > 0 || c.activity != seen || c.optedOut || c.pendingAck
 		})
 		if err != nil {
 			return c.state, err
 		}
-		if !active {
+		switch {
+		case active:
+		case followUp:
+			if err := c.sendFollowUp(ctx); err != nil {
+				return c.state, err
+			}
+		default:
 			c.state.CloseReason = CloseIdle
 			return c.finish(ctx)
 		}
@@ -267,6 +338,9 @@ func (c *conversationRun) onInboundSMS(ctx workflow.Context, msg InboundSMS) (In
 		c.state.InboundMessages++
 		if msg.Injection != guard.None {
 			c.state.SuspectedInjections++
+		}
+		if c.turnsEnabled {
+			c.turns.PendingInbound = append(c.turns.PendingInbound, msg)
 		}
 	}
 	c.state.LastActivityAt = workflow.Now(ctx)
@@ -496,7 +570,7 @@ func (c *conversationRun) continueAsNew(ctx workflow.Context, callCh workflow.Re
 	}
 	next := c.in
 	next.FirstCall = nil
-	next.Carry = &Carry{State: c.state, SeenCallSids: workflow.DeterministicKeys(c.seenCalls), PendingCalls: c.pendingCalls}
+	next.Carry = &Carry{State: c.state, SeenCallSids: workflow.DeterministicKeys(c.seenCalls), PendingCalls: c.pendingCalls, Turns: c.turns}
 	return workflow.NewContinueAsNewError(ctx, Conversation, next)
 }
 
@@ -522,6 +596,20 @@ func localStoreOptions(ctx workflow.Context) workflow.Context {
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,
 			MaximumInterval:    time.Minute,
+		},
+	})
+}
+
+// modelOptions give one model turn room for the primary's and the fallback's timeouts; a model
+// that does not answer is a result, so retries are for the database reads around it.
+func modelOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 90 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+			MaximumAttempts:    3,
 		},
 	})
 }

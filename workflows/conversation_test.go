@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/ringback/ringback/activities"
+	"github.com/ringback/ringback/internal/agent"
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/optout"
 )
@@ -57,6 +58,26 @@ type recorder struct {
 	earlierTexts []time.Time
 	// notBefore makes the next SendSMS calls report the window closed until these instants.
 	notBefore []time.Time
+
+	// modelReplies are the model's answers, in order; when empty it answers with a question.
+	modelReplies  []activities.ModelTurnResult
+	modelTurns    []activities.ModelTurnInput
+	openSlots     []time.Time
+	slotQueries   []activities.FindSlotsInput
+	bookings      []activities.BookInput
+	cancelled     []activities.CancelInput
+	escalations   []activities.RecordEscalationInput
+	marks         []activities.MarkEscalationInput
+	staff         []activities.NotifyStaffInput
+	staffAt       []time.Time
+	events        []activities.TenantEvent
+	hasBackup     bool
+	followUpAfter time.Duration
+}
+
+var testBusiness = agent.Business{
+	Name: "Demo Plumbing", Timezone: "America/New_York", HoursText: "Mon–Fri 09:00–17:00; closed Sat, Sun",
+	Services: []agent.Service{{Name: "Drain cleaning", Minutes: 60, PriceCents: 12000}, {Name: "Leak repair", Minutes: 90}},
 }
 
 func newEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *recorder) {
@@ -73,11 +94,16 @@ func newEnvAt(t *testing.T, startAt time.Time) (*testsuite.TestWorkflowEnvironme
 	env.SetStartTime(startAt)
 	env.RegisterWorkflow(Conversation)
 	env.RegisterWorkflow(ConsentReply)
+	env.RegisterWorkflow(TenantWebhook)
 	env.RegisterActivity(acts)
 	rec := &recorder{tenantActive: true, handledElsewhere: map[string]bool{}}
 	env.OnActivity(acts.LoadTenantProfile, mock.Anything, testTenant).Return(
 		func(_ context.Context, id string) (activities.TenantProfile, error) {
-			return activities.TenantProfile{TenantID: id, Name: "Demo Plumbing", Timezone: "America/New_York", GreetingText: "Hi from {business}!", Active: rec.tenantActive}, nil
+			return activities.TenantProfile{
+				TenantID: id, Name: "Demo Plumbing", Timezone: "America/New_York", GreetingText: "Hi from {business}!",
+				Active: rec.tenantActive, Numbers: []string{testNumber}, Business: testBusiness,
+				EscalationTimeout: 15 * time.Minute, HasBackup: rec.hasBackup, FollowUpAfter: rec.followUpAfter,
+			}, nil
 		})
 	env.OnActivity(acts.OpenConversation, mock.Anything, mock.Anything).Return(int64(42), nil)
 	env.OnActivity(acts.RecordMissedCall, mock.Anything, mock.Anything).Return(
@@ -127,6 +153,57 @@ func newEnvAt(t *testing.T, startAt time.Time) (*testsuite.TestWorkflowEnvironme
 				}
 			}
 			return activities.SendPolicy{Enforce: true, SentInLast24h: recent}, nil
+		})
+	env.OnActivity(acts.ModelTurn, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ModelTurnInput) (activities.ModelTurnResult, error) {
+			rec.modelTurns = append(rec.modelTurns, in)
+			if len(rec.modelReplies) == 0 {
+				return activities.ModelTurnResult{Content: "Happy to help. What would you like to book?", Source: "primary"}, nil
+			}
+			r := rec.modelReplies[0]
+			rec.modelReplies = rec.modelReplies[1:]
+			return r, nil
+		})
+	env.OnActivity(acts.FindSlots, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.FindSlotsInput) ([]time.Time, error) {
+			rec.slotQueries = append(rec.slotQueries, in)
+			return rec.openSlots, nil
+		})
+	env.OnActivity(acts.BookAppointment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BookInput) (activities.BookResult, error) {
+			rec.bookings = append(rec.bookings, in)
+			for _, s := range rec.openSlots {
+				if s.Equal(in.Start) {
+					return activities.BookResult{Booked: true, Booking: activities.BookingInfo{ID: int64(len(rec.bookings)), Service: in.Service, Start: in.Start, End: in.Start.Add(30 * time.Minute), Name: in.Name}}, nil
+				}
+			}
+			return activities.BookResult{Refusal: "10:15 is not on the 30-minute grid", Alternatives: rec.openSlots}, nil
+		})
+	env.OnActivity(acts.CancelAppointment, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CancelInput) (activities.BookingInfo, error) {
+			rec.cancelled = append(rec.cancelled, in)
+			return activities.BookingInfo{ID: in.BookingID, Service: "Drain cleaning", Start: rec.openSlots[0]}, nil
+		})
+	env.OnActivity(acts.RecordEscalation, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RecordEscalationInput) (int64, error) {
+			rec.escalations = append(rec.escalations, in)
+			return 7, nil
+		})
+	env.OnActivity(acts.MarkEscalation, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.MarkEscalationInput) error {
+			rec.marks = append(rec.marks, in)
+			return nil
+		})
+	env.OnActivity(acts.NotifyStaff, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NotifyStaffInput) (activities.NotifyStaffResult, error) {
+			rec.staff = append(rec.staff, in)
+			rec.staffAt = append(rec.staffAt, env.Now())
+			return activities.NotifyStaffResult{Sent: true}, nil
+		})
+	env.OnActivity(acts.DeliverTenantWebhook, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, ev activities.TenantEvent) (bool, error) {
+			rec.events = append(rec.events, ev)
+			return true, nil
 		})
 	env.OnActivity(acts.SetConversationStage, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SetStageInput) error {
@@ -264,7 +341,9 @@ func TestInboundValidatorRejectsOversizedBody(t *testing.T) {
 	}
 }
 
-func TestSMSStartedConversationAcknowledges(t *testing.T) {
+// TestSMSStartedConversationIsAnswered: a conversation the caller opens by text gets an answer to
+// that text, not a canned acknowledgement followed by the answer.
+func TestSMSStartedConversationIsAnswered(t *testing.T) {
 	env, rec := newEnv(t)
 	in := missedCallInput()
 	in.Trigger = conversation.TriggerInboundSMS
@@ -276,10 +355,13 @@ func TestSMSStartedConversationAcknowledges(t *testing.T) {
 	}, 0)
 	env.ExecuteWorkflow(Conversation, in)
 	st := result(t, env)
-	if len(rec.sent) != 1 || !strings.Contains(rec.sent[0].Body, "Thanks for texting Demo Plumbing") {
+	if len(rec.sent) != 1 || rec.sent[0].Body != "Happy to help. What would you like to book?" || rec.sent[0].Step != "reply-1" {
 		t.Fatalf("sent = %+v", rec.sent)
 	}
-	if len(rec.calls) != 0 || st.InboundMessages != 1 {
+	if len(rec.modelTurns) != 1 || !rec.modelTurns[0].ToolsAllowed || rec.modelTurns[0].ConversationID != 42 {
+		t.Fatalf("model turns = %+v", rec.modelTurns)
+	}
+	if len(rec.calls) != 0 || st.InboundMessages != 1 || !st.FirstTextSent {
 		t.Fatalf("calls %v, state %+v", rec.calls, st)
 	}
 }

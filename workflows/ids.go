@@ -24,10 +24,11 @@ func ConversationWorkflowID(tenantID, callerHash string) (string, error) {
 const ControlKeyScope = "control"
 
 // KeyScope names the data key a workflow's payloads are sealed under: the tenant's key for its
-// conversations, so destroying that key erases them, and the control key for everything else —
-// including a tenant's closure, which must stay readable while it destroys the tenant's key.
+// conversations, consent replies and webhook events, so destroying that key erases them, and the
+// control key for everything else — including a tenant's closure, which must stay readable while
+// it destroys the tenant's key.
 func KeyScope(workflowID string) string {
-	for _, prefix := range []string{"conv/", "consent/"} {
+	for _, prefix := range []string{"conv/", "consent/", "webhook/"} {
 		if rest, ok := strings.CutPrefix(workflowID, prefix); ok {
 			if tenant, _, ok := strings.Cut(rest, "/"); ok && tenant != "" {
 				return tenant

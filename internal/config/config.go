@@ -66,9 +66,27 @@ type Config struct {
 	CallerTextRate    Rate
 	TenantInboundRate Rate
 
+	// Model is the primary language model endpoint (Ollama's OpenAI-compatible API by default);
+	// ModelDisabled means no model at all, so the scripted flow answers every turn.
+	Model         ModelEndpoint
+	ModelDisabled bool
+	// FallbackModel answers when the primary fails; it only ever sees masked text. Nil for none.
+	FallbackModel *ModelEndpoint
+	// WebhookAllowPrivate lets tenant webhooks reach loopback and private addresses (dev only:
+	// a local receiver); production refuses them at dial time.
+	WebhookAllowPrivate bool
+
 	// IgnoreQuietHours lets automated texts go out at any hour (RINGBACK_QUIET_HOURS=off). Only
 	// dev may set it: a developer's sandbox at night, or tests that run whatever the clock says.
 	IgnoreQuietHours bool
+}
+
+// ModelEndpoint is an OpenAI-compatible chat completions endpoint.
+type ModelEndpoint struct {
+	BaseURL string
+	APIKey  string
+	Model   string
+	Timeout time.Duration
 }
 
 // Rate is N events per Per.
@@ -199,6 +217,39 @@ func Load(lookup Lookup, role Role) (Config, error) {
 		}
 		*r.dst = rate
 	}
+	c.Model = ModelEndpoint{
+		BaseURL: get("RINGBACK_MODEL_URL", "http://localhost:11434/v1"),
+		APIKey:  get("RINGBACK_MODEL_API_KEY", "ollama"),
+		Model:   get("RINGBACK_MODEL", "llama3.2"),
+	}
+	timeout, err := time.ParseDuration(get("RINGBACK_MODEL_TIMEOUT", "20s"))
+	if err != nil || timeout <= 0 || timeout > 2*time.Minute {
+		errs = append(errs, errors.New("RINGBACK_MODEL_TIMEOUT: a duration between 0 and 2m"))
+	}
+	c.Model.Timeout = timeout
+	if c.Model.BaseURL == "none" {
+		c.ModelDisabled = true
+	} else if !httpURL(c.Model.BaseURL) {
+		errs = append(errs, errors.New("RINGBACK_MODEL_URL: an http(s) URL, or none for the scripted flow only"))
+	}
+	if fb := get("RINGBACK_FALLBACK_MODEL_URL", ""); fb != "" {
+		c.FallbackModel = &ModelEndpoint{BaseURL: fb, APIKey: get("RINGBACK_FALLBACK_MODEL_API_KEY", ""), Model: get("RINGBACK_FALLBACK_MODEL", ""), Timeout: timeout}
+		switch {
+		case !httpURL(fb):
+			errs = append(errs, errors.New("RINGBACK_FALLBACK_MODEL_URL: an http(s) URL"))
+		case c.FallbackModel.Model == "":
+			errs = append(errs, errors.New("RINGBACK_FALLBACK_MODEL: required with RINGBACK_FALLBACK_MODEL_URL"))
+		case c.Env == Production && !strings.HasPrefix(fb, "https://"):
+			errs = append(errs, errors.New("RINGBACK_FALLBACK_MODEL_URL: must be https in production (its API key travels with every request)"))
+		}
+	}
+	switch v := get("RINGBACK_WEBHOOK_ALLOW_PRIVATE", "false"); {
+	case v == "false":
+	case v == "true" && c.Env == Dev:
+		c.WebhookAllowPrivate = true
+	default:
+		errs = append(errs, errors.New("RINGBACK_WEBHOOK_ALLOW_PRIVATE: true is for RINGBACK_ENV=dev only"))
+	}
 	switch q := get("RINGBACK_QUIET_HOURS", "enforce"); {
 	case q == "enforce":
 	case q == "off" && c.Env == Dev:
@@ -236,6 +287,11 @@ func Load(lookup Lookup, role Role) (Config, error) {
 		return Config{}, fmt.Errorf("configuration:\n%w", err)
 	}
 	return c, nil
+}
+
+func httpURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // loadMasterKey reads RINGBACK_MASTER_KEY (base64 of 32 bytes) or RINGBACK_MASTER_KEY_FILE (a

@@ -211,3 +211,33 @@ func TestQuietHours(t *testing.T) {
 		}
 	}
 }
+
+func TestModelSettings(t *testing.T) {
+	c, err := Load(FromMap(base()), Worker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Model.BaseURL != "http://localhost:11434/v1" || c.Model.Model == "" || c.Model.Timeout != 20*time.Second || c.ModelDisabled || c.FallbackModel != nil {
+		t.Fatalf("defaults = %+v disabled=%v fallback=%v", c.Model, c.ModelDisabled, c.FallbackModel)
+	}
+	m := base()
+	m["RINGBACK_MODEL_URL"] = "none"
+	m["RINGBACK_FALLBACK_MODEL_URL"] = "https://api.example.com/v1"
+	m["RINGBACK_FALLBACK_MODEL"] = "small"
+	if c, err := Load(FromMap(m), Worker); err != nil || !c.ModelDisabled || c.FallbackModel == nil || c.FallbackModel.Model != "small" {
+		t.Fatalf("none + fallback: %+v %v", c, err)
+	}
+	for k, v := range map[string]string{
+		"RINGBACK_MODEL_URL":             "ftp://x",
+		"RINGBACK_MODEL_TIMEOUT":         "forever",
+		"RINGBACK_FALLBACK_MODEL_URL":    "http://plain.example.com/v1",
+		"RINGBACK_WEBHOOK_ALLOW_PRIVATE": "true",
+	} {
+		m := base()
+		m[k] = v
+		m["RINGBACK_FALLBACK_MODEL"] = "small"
+		if _, err := Load(FromMap(m), Worker); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: err = %v", k, v, err)
+		}
+	}
+}

@@ -26,6 +26,14 @@ const (
 	StageQuietHours Stage = "quiet_hours"
 	// StageAwaitingReply: the first text is out; inbound texts are stored as they arrive.
 	StageAwaitingReply Stage = "awaiting_reply"
+	// StageBooked: the caller has an appointment; the conversation stays open for changes.
+	StageBooked Stage = "booked"
+	// StageEscalated: handed to a person; the assistant is silent and the owner was texted.
+	StageEscalated Stage = "escalated"
+	// StageEscalatedBackup: the owner did not acknowledge in time; the backup contact was texted.
+	StageEscalatedBackup Stage = "escalated_backup"
+	// StageHandedOff: a person acknowledged the escalation and has the conversation.
+	StageHandedOff Stage = "handed_off"
 	// StageClosing: idle timeout reached; finishing in-flight messages.
 	StageClosing Stage = "closing"
 	// StageClosed: nothing more will be sent in this conversation.
