@@ -549,6 +549,12 @@ func (c *conversationRun) finish(ctx workflow.Context) (State, error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return c.state, err
 	}
+	if c.turnsEnabled && c.state.ConversationID != 0 {
+		c.emit(ctx, activities.EventConversationClosed, map[string]any{
+			"conversation_id": c.state.ConversationID, "reason": c.state.CloseReason, "booked": c.state.Booked,
+			"escalated": c.state.Escalated, "inbound_messages": c.state.InboundMessages, "outbound_messages": c.state.OutboundMessages,
+		})
+	}
 	if err := c.setStage(ctx, conversation.StageClosed); err != nil {
 		return c.state, err
 	}

@@ -64,7 +64,7 @@ func TestBookingWithInvalidTimeIsRefusedAndModelToldWhy(t *testing.T) {
 	if confirmations != 1 || !st.Booked {
 		t.Fatalf("confirmations %d, booked %v; sent %+v", confirmations, st.Booked, rec.sent)
 	}
-	if len(rec.events) != 1 || rec.events[0].Type != activities.EventBookingCreated || !strings.HasPrefix(rec.events[0].ID, "evt_") ||
+	if len(rec.events) != 2 || rec.events[0].Type != activities.EventBookingCreated || rec.events[1].Type != activities.EventConversationClosed || !strings.HasPrefix(rec.events[0].ID, "evt_") ||
 		!strings.Contains(string(rec.events[0].Data), `"name":"Dana"`) {
 		t.Fatalf("webhook events = %+v", rec.events)
 	}
@@ -103,7 +103,7 @@ func TestEscalationTimeoutReachesTheBackup(t *testing.T) {
 	if during.Stage != conversation.StageEscalatedBackup || !st.Escalated || st.EscalationReason != "caller_request" || !st.BackupNotified {
 		t.Fatalf("state at 30m = %+v, final %+v", during, st)
 	}
-	if len(rec.escalations) != 1 || len(rec.events) != 1 || rec.events[0].Type != activities.EventConversationEscalated {
+	if len(rec.escalations) != 1 || len(rec.events) != 2 || rec.events[0].Type != activities.EventConversationEscalated {
 		t.Fatalf("escalations %+v events %+v", rec.escalations, rec.events)
 	}
 }
@@ -229,7 +229,7 @@ func TestCancelByText(t *testing.T) {
 	if last := rec.sent[len(rec.sent)-1].Body; !strings.Contains(last, "is cancelled") {
 		t.Fatalf("last text = %q", last)
 	}
-	if len(rec.events) != 2 || rec.events[1].Type != activities.EventBookingCancelled || rec.events[0].ID == rec.events[1].ID {
+	if len(rec.events) != 3 || rec.events[1].Type != activities.EventBookingCancelled || rec.events[0].ID == rec.events[1].ID {
 		t.Fatalf("events = %+v", rec.events)
 	}
 }
