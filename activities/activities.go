@@ -103,6 +103,8 @@ type TenantProfile struct {
 	HasBackup         bool
 	// FollowUpAfter is the caller's silence after which one follow-up goes out; zero for none.
 	FollowUpAfter time.Duration
+	// WindowStart and WindowEnd are the owner's narrower texting window; zero for the legal one.
+	WindowStart, WindowEnd quiethours.Clock
 }
 
 // LoadTenantProfile reads the tenant's current profile.
@@ -133,11 +135,25 @@ func (a *Activities) LoadTenantProfile(ctx context.Context, tenantID string) (Te
 	for _, sv := range p.Services {
 		b.Services = append(b.Services, agent.Service{Name: sv.Name, Minutes: sv.Minutes, PriceCents: sv.PriceCents, Description: sv.Description})
 	}
-	return TenantProfile{
+	out := TenantProfile{
 		TenantID: t.ID, Name: t.Name, Timezone: t.Timezone, GreetingText: t.GreetingText,
 		Active: t.Status == store.TenantStatusActive, Numbers: t.Numbers, Business: b,
 		EscalationTimeout: p.EscalationTimeout(), HasBackup: p.BackupPhone != "", FollowUpAfter: p.FollowUpAfter(),
-	}, nil
+	}
+	if p.TextingWindow != "" {
+		sp, err := schedule.ParseSpan(p.TextingWindow)
+		if err != nil {
+			return TenantProfile{}, temporal.NewNonRetryableApplicationError("texting window: "+err.Error(), "InvalidTenantProfile", nil)
+		}
+		// Only the part that narrows the legal window matters; the zero Clock means "legal".
+		if sp.Open > 8*60 {
+			out.WindowStart = quiethours.At(int(sp.Open)/60, int(sp.Open)%60)
+		}
+		if sp.Close < 21*60 {
+			out.WindowEnd = quiethours.At(int(sp.Close)/60, int(sp.Close)%60)
+		}
+	}
+	return out, nil
 }
 
 // OpenConversationInput opens (or finds) the conversation row for a workflow chain.

@@ -497,6 +497,7 @@ func (c *conversationRun) awaitSendWindow(ctx workflow.Context) error {
 		}
 		d, err := quiethours.Next(workflow.Now(ctx), c.in.Caller, quiethours.Policy{
 			TenantTimezone: c.profile.Timezone, SentInLast24h: policy.SentInLast24h,
+			Start: c.profile.WindowStart, End: c.profile.WindowEnd,
 		})
 		if err != nil {
 			return temporal.NewNonRetryableApplicationError("quiet hours: "+err.Error(), "InvalidTenantProfile", nil)

@@ -20,6 +20,7 @@ import (
 	"github.com/ringback/ringback/internal/agent"
 	"github.com/ringback/ringback/internal/conversation"
 	"github.com/ringback/ringback/internal/optout"
+	"github.com/ringback/ringback/internal/quiethours"
 )
 
 const (
@@ -73,6 +74,7 @@ type recorder struct {
 	events        []activities.TenantEvent
 	hasBackup     bool
 	followUpAfter time.Duration
+	windowStart   quiethours.Clock
 }
 
 var testBusiness = agent.Business{
@@ -103,6 +105,7 @@ func newEnvAt(t *testing.T, startAt time.Time) (*testsuite.TestWorkflowEnvironme
 				TenantID: id, Name: "Demo Plumbing", Timezone: "America/New_York", GreetingText: "Hi from {business}!",
 				Active: rec.tenantActive, Numbers: []string{testNumber}, Business: testBusiness,
 				EscalationTimeout: 15 * time.Minute, HasBackup: rec.hasBackup, FollowUpAfter: rec.followUpAfter,
+				WindowStart: rec.windowStart,
 			}, nil
 		})
 	env.OnActivity(acts.OpenConversation, mock.Anything, mock.Anything).Return(int64(42), nil)
@@ -630,5 +633,21 @@ func TestSendPastTheWindowWaitsAgain(t *testing.T) {
 	result(t, env)
 	if len(rec.sent) != 1 || rec.sentAt[0].Before(morning) {
 		t.Fatalf("sent %d texts at %v, want one at or after %v", len(rec.sent), rec.sentAt, morning)
+	}
+}
+
+// TestOwnersNarrowerWindowIsKept: an owner who texts callers only from 10:00 has a 09:00 call
+// answered at 10:00.
+func TestOwnersNarrowerWindowIsKept(t *testing.T) {
+	ny := newYork(t)
+	nine := time.Date(2026, 11, 20, 9, 0, 0, 0, ny)
+	env, rec := newEnvAt(t, nine)
+	rec.windowStart = quiethours.At(10, 0)
+	in := missedCallInput()
+	in.FirstCall.At = nine
+	env.ExecuteWorkflow(Conversation, in)
+	result(t, env)
+	if want := time.Date(2026, 11, 20, 10, 0, 0, 0, ny); len(rec.sentAt) != 1 || !rec.sentAt[0].Equal(want) {
+		t.Fatalf("sent at %v, want once at %v", rec.sentAt, want)
 	}
 }

@@ -37,6 +37,10 @@ type Profile struct {
 	BookingHorizonDays int `json:"booking_horizon_days"`
 	// MinNoticeMinutes is how long before its start an appointment must be booked.
 	MinNoticeMinutes int `json:"min_notice_minutes"`
+	// TextingWindow narrows the hours automated texts may reach callers, in each caller's own
+	// time, e.g. "09:00-20:00". Empty means the legal window (08:00–21:00, stricter by state);
+	// the legal window always applies on top, so this can narrow it and never widen it.
+	TextingWindow string `json:"texting_window,omitempty"`
 }
 
 // Service is one thing a caller can book.
@@ -140,6 +144,14 @@ func (p Profile) Normalize() (Profile, error) {
 		SlotStepMinutes:          orDefault(p.SlotStepMinutes, DefaultSlotStepMinutes),
 		BookingHorizonDays:       orDefault(p.BookingHorizonDays, DefaultBookingHorizonDays),
 		MinNoticeMinutes:         orDefault(p.MinNoticeMinutes, DefaultMinNoticeMinutes),
+	}
+	if w := strings.TrimSpace(p.TextingWindow); w != "" {
+		sp, err := schedule.ParseSpan(w)
+		if err != nil {
+			problem("texting_window: %v", err)
+		} else {
+			out.TextingWindow = sp.String()
+		}
 	}
 
 	// Services.

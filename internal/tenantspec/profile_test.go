@@ -176,3 +176,16 @@ func TestProfileJSONRoundTrip(t *testing.T) {
 		t.Errorf("round trip =\n%+v\nwant\n%+v", back, p)
 	}
 }
+
+func TestTextingWindow(t *testing.T) {
+	p := DefaultProfile()
+	p.TextingWindow = " 9:00–20:00 "
+	got, err := p.Normalize()
+	if err != nil || got.TextingWindow != "09:00-20:00" {
+		t.Fatalf("normalized window = %q, %v", got.TextingWindow, err)
+	}
+	p.TextingWindow = "20:00-09:00"
+	if _, err := p.Normalize(); err == nil || !strings.Contains(err.Error(), "texting_window") {
+		t.Fatalf("an inverted window was accepted: %v", err)
+	}
+}
