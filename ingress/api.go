@@ -163,11 +163,16 @@ func (a *adminAPI) revokeToken(w http.ResponseWriter, r *http.Request, p access.
 
 // decodeJSONBody reads a capped, strict JSON body, answering the error itself when it fails.
 func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	return decodeJSONBodyUpTo(w, r, v, maxAPIBody)
+}
+
+// decodeJSONBodyUpTo is decodeJSONBody for bodies that may be larger than maxAPIBody.
+func decodeJSONBodyUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		writeJSONError(w, http.StatusUnsupportedMediaType, "content type must be application/json")
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError

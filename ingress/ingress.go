@@ -12,6 +12,8 @@ import (
 	sdkclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/ringback/ringback/internal/acktoken"
+	"github.com/ringback/ringback/internal/codec"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/store"
@@ -28,9 +30,15 @@ type Deps struct {
 	Now func() time.Time
 	// Codec decrypts payloads for the Web UI's codec endpoint.
 	Codec converter.PayloadCodec
+	// Keys seal tenants' webhook secrets under their data keys; nil leaves the webhook routes out.
+	Keys codec.Keys
+	// AckKey checks the links in escalation texts (acktoken.DeriveKey of the phone-hash key);
+	// without one the link pages are not served.
+	AckKey []byte
 }
 
-// New returns the ingress HTTP handler: Twilio webhooks, the admin API and health probes.
+// New returns the ingress HTTP handler: Twilio webhooks, the admin API, escalation links and
+// health probes.
 func New(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
@@ -57,6 +65,7 @@ func New(d Deps) http.Handler {
 		twilio.payloads = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), d.Codec)
 	}
 	admin := &adminAPI{store: d.Store, log: d.Log}
+	tenant := &tenantAPI{store: d.Store, keys: d.Keys, signals: d.Temporal, log: d.Log, now: d.Now}
 	health := &health{temporal: d.Temporal, db: d.Store}
 
 	mux := http.NewServeMux()
@@ -65,6 +74,21 @@ func New(d Deps) http.Handler {
 	mux.Handle("POST /twilio/sms", twilio.signed(twilio.sms))
 	mux.HandleFunc("POST /api/tenants", admin.route(admin.createTenant))
 	mux.HandleFunc("GET /api/tenants/{id}", admin.route(admin.getTenant))
+	mux.HandleFunc("GET /api/tenants/{id}/profile", tenant.route(tenant.getProfile))
+	mux.HandleFunc("PUT /api/tenants/{id}/profile", tenant.route(tenant.putProfile))
+	mux.HandleFunc("GET /api/tenants/{id}/usage", tenant.route(tenant.getUsage))
+	if d.Keys != nil {
+		mux.HandleFunc("PUT /api/tenants/{id}/webhook", tenant.route(tenant.putWebhook))
+		mux.HandleFunc("GET /api/tenants/{id}/webhook", tenant.route(tenant.getWebhook))
+		mux.HandleFunc("DELETE /api/tenants/{id}/webhook", tenant.route(tenant.deleteWebhook))
+	}
+	mux.HandleFunc("POST /api/conversations/ack", tenant.route(tenant.acknowledge))
+	// A short key would let anyone mint links (Verify takes whatever key it is given).
+	if len(d.AckKey) >= acktoken.MinKeyLen {
+		link := &ackLink{key: d.AckKey, now: d.Now, tenants: d.Store, audit: d.Store, signals: d.Temporal, log: d.Log}
+		mux.HandleFunc("GET /ack/{token}", link.show)
+		mux.HandleFunc("POST /ack/{token}", link.take)
+	}
 	mux.HandleFunc("POST /api/tokens", admin.route(admin.createToken))
 	mux.HandleFunc("GET /api/tokens", admin.route(admin.listTokens))
 	mux.HandleFunc("DELETE /api/tokens/{id}", admin.route(admin.revokeToken))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ringback/ringback/connect"
 	"github.com/ringback/ringback/ingress"
+	"github.com/ringback/ringback/internal/acktoken"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
 )
@@ -47,7 +48,11 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	handler := ingress.New(ingress.Deps{Config: cfg, Log: log, Store: conn.Store, Temporal: conn.Temporal, Hasher: hasher, Codec: conn.Codec})
+	handler := ingress.New(ingress.Deps{
+		Config: cfg, Log: log, Store: conn.Store, Temporal: conn.Temporal, Hasher: hasher, Codec: conn.Codec,
+		// Webhook secrets are sealed under the tenants' data keys, the payload codec's keyring.
+		Keys: conn.Keys, AckKey: acktoken.DeriveKey(cfg.PhoneHashKey),
+	})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)

@@ -24,6 +24,12 @@ Usage:
   ringback migrate
   ringback tenant create --name NAME --number +1... [--number ...] --timezone ZONE --owner-phone +1... [--greeting TEXT] [--json]
   ringback tenant show ID [--json]
+  ringback tenant profile show --tenant ID
+  ringback tenant profile set --tenant ID --file profile.json|-
+  ringback tenant webhook set --tenant ID --url https://...
+  ringback tenant webhook show|delete --tenant ID
+  ringback report --tenant ID [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
+  ringback escalation ack --workflow conv/TENANT/... --escalation N
   ringback simulate call --from +1... --to +1... [--status no-answer|busy|failed|canceled|completed]
   ringback simulate sms  --from +1... --to +1... --body TEXT
   ringback healthcheck [--url http://127.0.0.1:8080/readyz]
@@ -35,12 +41,16 @@ Usage:
   ringback audit verify [--tenant ID | --all] [--key VERIFIER_KEY ...] [--all-signatures] [--checkpoint FILE ...]
   ringback audit keygen [--name NAME]
 
-Configuration comes from the environment (see README): DATABASE_URL for migrate and tenant;
+Configuration comes from the environment (see README): DATABASE_URL for migrate, tenant and
+report; RINGBACK_MASTER_KEY for tenant webhook; TEMPORAL_ADDRESS too for escalation ack;
 RINGBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN for simulate.
 `
 
 // errUsage marks a command-line mistake; main exits 2 for it.
 var errUsage = errors.New("usage")
+
+// stdin is what "--file -" reads; tests replace it.
+var stdin io.Reader = os.Stdin
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -79,6 +89,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 		return tenantCreateCmd(ctx, cfg, rest, stdout)
 	case cmd == "tenant" && sub == "show":
 		return tenantShowCmd(ctx, cfg, rest, stdout)
+	case cmd == "tenant" && sub == "profile":
+		return tenantProfileCmd(ctx, cfg, rest, stdout)
+	case cmd == "tenant" && sub == "webhook":
+		return tenantWebhookCmd(ctx, cfg, rest, stdout)
+	case cmd == "report" && sub == "":
+		return reportCmd(ctx, cfg, rest, stdout)
+	case cmd == "escalation" && sub == "ack":
+		return escalationAckCmd(ctx, cfg, rest, stdout, stderr)
 	case cmd == "simulate" && (sub == "call" || sub == "sms"):
 		return simulateCmd(ctx, cfg, sub, rest, stdout)
 	case cmd == "token" && (sub == "create" || sub == "list" || sub == "revoke"):
