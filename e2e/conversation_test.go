@@ -23,6 +23,7 @@ import (
 	"github.com/ringback/ringback/internal/testenv"
 	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
+	"github.com/ringback/ringback/workflows"
 )
 
 const (
@@ -178,12 +179,14 @@ func (f *webhookFake) events() []map[string]any {
 // stack is the real binaries on a real dev server and database, with Twilio and the tenant's
 // webhook endpoint faked; extraEnv configures the model.
 type stack struct {
-	twilio *twilioFake
-	hook   *webhookFake
-	cli    string
-	env    []string
-	dbURL  string
-	tenant struct{ ID string }
+	base     string
+	temporal string
+	twilio   *twilioFake
+	hook     *webhookFake
+	cli      string
+	env      []string
+	dbURL    string
+	tenant   struct{ ID string }
 }
 
 func startStack(t *testing.T, extraEnv ...string) *stack {
@@ -193,6 +196,7 @@ func startStack(t *testing.T, extraEnv ...string) *stack {
 	st := &stack{dbURL: testenv.Database(t), twilio: newTwilioFake(t), hook: newWebhookFake(t), cli: filepath.Join(bins, "ringback")}
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	st.base, st.temporal = base, temporal.FrontendHostPort()
 	st.env = append(os.Environ(),
 		"RINGBACK_ENV=dev",
 		"RINGBACK_QUIET_HOURS=off",
@@ -313,6 +317,8 @@ func TestConversationBooksThroughTheMaskedFallback(t *testing.T) {
 	if !strings.Contains(strings.Join(seen, "\n"), "[NAME_1]") {
 		t.Fatal("the fallback never saw a placeholder; was the conversation sent at all?")
 	}
+	st.recordHistory(t, st.conversationID(t, caller), "conversation_booked_via_fallback")
+	st.recordHistory(t, workflows.TenantWebhookWorkflowID(st.tenant.ID, fmt.Sprint(ev["webhook-id"])), "tenant_webhook_booking_created")
 }
 
 // registerWebhook sets the tenant's endpoint the way the admin API does and returns its secret.

@@ -92,5 +92,8 @@ func TestStopRacingAnInFlightTurnWins(t *testing.T) {
 		if len(to) != 1 {
 			t.Fatalf("round %d: the caller got %d texts after STOP raced the model, want only the confirmation: %s", i, len(to), strings.Join(to, " | "))
 		}
+		if i == 0 {
+			st.recordHistory(t, st.conversationID(t, caller), "conversation_stop_during_model_turn")
+		}
 	}
 }

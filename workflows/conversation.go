@@ -29,6 +29,11 @@ const (
 // versionQuietHours marks the change that made every automated text wait for the caller's window.
 const versionQuietHours = "quiet-hours"
 
+// versionLocalActivities marks the change that runs database steps and texts as local activities:
+// a missed call is answered within the workflow's first task, with no round trip through the
+// server per step. The model turn stays a regular activity: it can take tens of seconds.
+const versionLocalActivities = "local-activities"
+
 // ErrTypeConversationClosing is the update rejection a caller's text gets while the conversation
 // is shutting down; the starter retries, and the retry opens a new conversation.
 const ErrTypeConversationClosing = "ConversationClosing"
@@ -170,8 +175,11 @@ type conversationRun struct {
 	// turnsEnabled is false only when replaying histories recorded before the conversation
 	// answered texts.
 	turnsEnabled bool
-	turns        turnState
-	lastReplyAt  time.Time
+	// localActivities is false only when replaying histories recorded before database steps and
+	// texts ran as local activities.
+	localActivities bool
+	turns           turnState
+	lastReplyAt     time.Time
 	// pendingAck is set by the acknowledgement signal for the main routine to record.
 	pendingAck bool
 }
@@ -218,6 +226,7 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 
 	c.quietHours = workflow.GetVersion(ctx, versionQuietHours, workflow.DefaultVersion, 1) >= 1
 	c.turnsEnabled = workflow.GetVersion(ctx, versionTurns, workflow.DefaultVersion, 1) >= 1
+	c.localActivities = workflow.GetVersion(ctx, versionLocalActivities, workflow.DefaultVersion, 1) >= 1
 	if c.state.Mode == "" {
 		c.state.Mode = ModeModel
 	}
@@ -327,7 +336,7 @@ func (c *conversationRun) onInboundSMS(ctx workflow.Context, msg InboundSMS) (In
 	}
 	// Update handlers do not inherit activity options set on the workflow's root context.
 	var stored bool
-	err := workflow.ExecuteActivity(storeOptions(ctx), acts.RecordInbound, activities.RecordInboundInput{
+	err := c.store(ctx, acts.RecordInbound, activities.RecordInboundInput{
 		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID, PhoneHash: c.in.CallerHash,
 		MessageSid: msg.MessageSid, Body: msg.Body, NumMedia: msg.NumMedia, ReceivedAt: msg.ReceivedAt,
 	}).Get(ctx, &stored)
@@ -355,7 +364,7 @@ func (c *conversationRun) open(ctx workflow.Context) error {
 		searchattr.TenantID.ValueSet(c.in.TenantID), searchattr.Stage.ValueSet(string(c.state.Stage))); err != nil {
 		return err
 	}
-	if err := workflow.ExecuteActivity(storeOptions(ctx), acts.LoadTenantProfile, c.in.TenantID).Get(ctx, &c.profile); err != nil {
+	if err := c.store(ctx, acts.LoadTenantProfile, c.in.TenantID).Get(ctx, &c.profile); err != nil {
 		return err
 	}
 	if !c.profile.Active {
@@ -365,7 +374,7 @@ func (c *conversationRun) open(ctx workflow.Context) error {
 		return nil
 	}
 	var id int64
-	if err := workflow.ExecuteActivity(storeOptions(ctx), acts.OpenConversation, activities.OpenConversationInput{
+	if err := c.store(ctx, acts.OpenConversation, activities.OpenConversationInput{
 		TenantID: c.in.TenantID, Caller: c.in.Caller, PhoneHash: c.in.CallerHash,
 		Trigger: c.in.Trigger, Stage: conversation.StageOpening, FirstRunID: firstRunID(ctx),
 	}).Get(ctx, &id); err != nil {
@@ -387,7 +396,7 @@ func (c *conversationRun) handleCalls(ctx workflow.Context) error {
 		}
 		c.seenCalls[call.CallSid] = true
 		var res activities.RecordMissedCallResult
-		if err := workflow.ExecuteActivity(storeOptions(ctx), acts.RecordMissedCall, activities.RecordMissedCallInput{
+		if err := c.store(ctx, acts.RecordMissedCall, activities.RecordMissedCallInput{
 			TenantID: c.in.TenantID, ConversationID: c.state.ConversationID, PhoneHash: c.in.CallerHash,
 			CallSid: call.CallSid, Status: call.Status, OccurredAt: call.At,
 		}).Get(ctx, &res); err != nil {
@@ -450,7 +459,7 @@ func (c *conversationRun) sendText(ctx workflow.Context, step, body string) (tex
 			return textSuppressed, nil
 		}
 		var res activities.SendSMSResult
-		err := workflow.ExecuteActivity(smsOptions(ctx), acts.SendSMS, activities.SendSMSInput{
+		err := c.sms(ctx, acts.SendSMS, activities.SendSMSInput{
 			TenantID: c.in.TenantID, ConversationID: c.state.ConversationID,
 			From: c.in.BusinessNumber, To: c.in.Caller, PhoneHash: c.in.CallerHash,
 			Body: body, Step: step, FirstRunID: firstRunID(ctx), TenantTimezone: c.profile.Timezone,
@@ -534,7 +543,7 @@ func (c *conversationRun) setStage(ctx workflow.Context, stage conversation.Stag
 	if err := workflow.UpsertTypedSearchAttributes(ctx, searchattr.Stage.ValueSet(string(stage))); err != nil {
 		return err
 	}
-	return workflow.ExecuteActivity(storeOptions(ctx), acts.SetConversationStage, activities.SetStageInput{
+	return c.store(ctx, acts.SetConversationStage, activities.SetStageInput{
 		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID, Stage: stage,
 		Closed: stage == conversation.StageClosed,
 	}).Get(ctx, nil)
@@ -594,15 +603,47 @@ func storeOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// store runs a short database step: as a local activity, or, when replaying histories from
+// before local activities, as the regular activity those histories recorded.
+func (c *conversationRun) store(ctx workflow.Context, activity any, args ...any) workflow.Future {
+	if c.localActivities {
+		return workflow.ExecuteLocalActivity(localStoreOptions(ctx), activity, args...)
+	}
+	return workflow.ExecuteActivity(storeOptions(ctx), activity, args...)
+}
+
+// sms runs a sending step (SendSMS, NotifyStaff) the same way. The outbox makes every retry of
+// either kind safe.
+func (c *conversationRun) sms(ctx workflow.Context, activity any, args ...any) workflow.Future {
+	if c.localActivities {
+		return workflow.ExecuteLocalActivity(localSMSOptions(ctx), activity, args...)
+	}
+	return workflow.ExecuteActivity(smsOptions(ctx), activity, args...)
+}
+
+// localSMSOptions are smsOptions for a local activity.
+func localSMSOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 45 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        5 * time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeSMSRejected},
+		},
+	})
+}
+
 // localStoreOptions are for short database reads run as local activities, which cost no round
 // trip through the server.
 func localStoreOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypeTenantNotFound},
 		},
 	})
 }

@@ -48,7 +48,8 @@ const SignalAcknowledge = "escalation-ack"
 // Acknowledgement is the payload of SignalAcknowledge.
 type Acknowledgement struct {
 	EscalationID int64
-	// By says who acknowledged: "owner", "backup" or "operator".
+	// By says how it was acknowledged: "link" (the link in the staff text) or "operator" (the
+	// admin API or CLI).
 	By string
 }
 
@@ -287,7 +288,7 @@ func (c *conversationRun) reply(ctx workflow.Context, body string) (textOutcome,
 
 func (c *conversationRun) findSlots(ctx workflow.Context, service string, date time.Time) ([]time.Time, error) {
 	var slots []time.Time
-	err := workflow.ExecuteActivity(storeOptions(ctx), acts.FindSlots, activities.FindSlotsInput{
+	err := c.store(ctx, acts.FindSlots, activities.FindSlotsInput{
 		TenantID: c.in.TenantID, Service: service, Date: date, Now: workflow.Now(ctx),
 	}).Get(ctx, &slots)
 	return slots, err
@@ -298,7 +299,7 @@ func (c *conversationRun) findSlots(ctx workflow.Context, service string, date t
 func (c *conversationRun) book(ctx workflow.Context, service string, start time.Time, name string) (activities.BookResult, error) {
 	c.state.BookingAttempts++
 	var res activities.BookResult
-	err := workflow.ExecuteActivity(storeOptions(ctx), acts.BookAppointment, activities.BookInput{
+	err := c.store(ctx, acts.BookAppointment, activities.BookInput{
 		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID, PhoneHash: c.in.CallerHash,
 		Service: service, Start: start, Name: name, Replaces: c.turns.BookingID, Now: workflow.Now(ctx),
 		RequestKey: activities.IdempotencyKey(workflow.GetInfo(ctx).WorkflowExecution.ID, firstRunID(ctx), fmt.Sprintf("book-%d", c.state.BookingAttempts)),
@@ -326,7 +327,7 @@ func (c *conversationRun) changeBooking(ctx workflow.Context, text string) (bool
 		return false, nil
 	}
 	var info activities.BookingInfo
-	err := workflow.ExecuteActivity(storeOptions(ctx), acts.CancelAppointment, activities.CancelInput{
+	err := c.store(ctx, acts.CancelAppointment, activities.CancelInput{
 		TenantID: c.in.TenantID, PhoneHash: c.in.CallerHash, BookingID: c.turns.BookingID,
 		RequestKey: activities.IdempotencyKey(workflow.GetInfo(ctx).WorkflowExecution.ID, firstRunID(ctx), fmt.Sprintf("cancel-%d", c.turns.BookingID)),
 	}).Get(ctx, &info)
@@ -355,7 +356,7 @@ func (c *conversationRun) escalate(ctx workflow.Context, reason, summary, caller
 		return nil
 	}
 	var id int64
-	if err := workflow.ExecuteActivity(storeOptions(ctx), acts.RecordEscalation, activities.RecordEscalationInput{
+	if err := c.store(ctx, acts.RecordEscalation, activities.RecordEscalationInput{
 		TenantID: c.in.TenantID, ConversationID: c.state.ConversationID, Reason: reason,
 		FirstRunID: firstRunID(ctx), Step: "escalation",
 	}).Get(ctx, &id); err != nil {
@@ -405,7 +406,7 @@ func (c *conversationRun) watchEscalation(ctx workflow.Context) {
 				workflow.GetLogger(ctx).Error("stage update failed", "error", err)
 			}
 		}
-		_ = workflow.ExecuteActivity(storeOptions(ctx), acts.MarkEscalation, activities.MarkEscalationInput{
+		_ = c.store(ctx, acts.MarkEscalation, activities.MarkEscalationInput{
 			TenantID: c.in.TenantID, EscalationID: esc.ID, Event: "backup_notified",
 		}).Get(ctx, nil)
 	})
@@ -413,7 +414,7 @@ func (c *conversationRun) watchEscalation(ctx workflow.Context) {
 
 func (c *conversationRun) notifyStaff(ctx workflow.Context, contact, summary string) (bool, error) {
 	var res activities.NotifyStaffResult
-	err := workflow.ExecuteActivity(smsOptions(ctx), acts.NotifyStaff, activities.NotifyStaffInput{
+	err := c.sms(ctx, acts.NotifyStaff, activities.NotifyStaffInput{
 		TenantID: c.in.TenantID, EscalationID: c.turns.Escalation.ID, Contact: contact,
 		Reason: c.turns.Escalation.Reason, Summary: summary, Caller: c.in.Caller,
 		BusinessNumber: c.in.BusinessNumber, FirstRunID: firstRunID(ctx),
@@ -442,7 +443,7 @@ func (c *conversationRun) recordAcknowledgement(ctx workflow.Context) error {
 	if err := c.setStage(ctx, conversation.StageHandedOff); err != nil {
 		return err
 	}
-	return workflow.ExecuteActivity(storeOptions(ctx), acts.MarkEscalation, activities.MarkEscalationInput{
+	return c.store(ctx, acts.MarkEscalation, activities.MarkEscalationInput{
 		TenantID: c.in.TenantID, EscalationID: c.turns.Escalation.ID, Event: "acknowledged",
 	}).Get(ctx, nil)
 }
