@@ -466,7 +466,9 @@ func (c *conversationRun) sendFollowUp(ctx workflow.Context) error {
 func (c *conversationRun) emit(ctx workflow.Context, eventType string, data map[string]any) {
 	c.state.Events++
 	step := fmt.Sprintf("%s-%d", eventType, c.state.Events)
-	sum := sha256.Sum256([]byte(workflow.GetInfo(ctx).WorkflowExecution.ID + "\n" + firstRunID(ctx) + "\n" + step))
+	// The first run's ID is unique to this conversation and, unlike the workflow ID, the same
+	// when a recorded history is replayed.
+	sum := sha256.Sum256([]byte(firstRunID(ctx) + "\n" + step))
 	eventID := "evt_" + hex.EncodeToString(sum[:12])
 	raw, err := json.Marshal(data)
 	if err != nil {
