@@ -203,24 +203,29 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 	if err := c.registerHandlers(ctx); err != nil {
 		return c.state, err
 	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var call MissedCall
-			callCh.Receive(ctx, &call)
-			c.pendingCalls = append(c.pendingCalls, call)
-		}
-	})
 	optOutCh := workflow.GetSignalChannel(ctx, SignalOptedOut)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		optOutCh.Receive(ctx, nil)
+	ackCh := workflow.GetSignalChannel(ctx, SignalAcknowledge)
+	// One coroutine takes every signal. A coroutine per channel would cost a goroutine each in
+	// every cached conversation, and ten thousand conversations asleep in quiet hours make that
+	// the worker's memory.
+	signals := workflow.NewSelector(ctx)
+	signals.AddReceive(callCh, func(ch workflow.ReceiveChannel, _ bool) {
+		var call MissedCall
+		ch.Receive(ctx, &call)
+		c.pendingCalls = append(c.pendingCalls, call)
+	})
+	signals.AddReceive(optOutCh, func(ch workflow.ReceiveChannel, _ bool) {
+		ch.Receive(ctx, nil)
 		c.optedOut = true
 	})
-	ackCh := workflow.GetSignalChannel(ctx, SignalAcknowledge)
+	signals.AddReceive(ackCh, func(ch workflow.ReceiveChannel, _ bool) {
+		var ack Acknowledgement
+		ch.Receive(ctx, &ack)
+		c.acknowledge(ctx, ack)
+	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var ack Acknowledgement
-			ackCh.Receive(ctx, &ack)
-			c.acknowledge(ctx, ack)
+			signals.Select(ctx)
 		}
 	})
 
