@@ -84,6 +84,8 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		acts.Model = client
 	}
 
+	// Process-wide, and read when the first worker starts.
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	w := sdkworker.New(conn.Temporal, cfg.TaskQueue, sdkworker.Options{})
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,6 +76,12 @@ type Config struct {
 	// WebhookAllowPrivate lets tenant webhooks reach loopback and private addresses (dev only:
 	// a local receiver); production refuses them at dial time.
 	WebhookAllowPrivate bool
+
+	// WorkflowCacheSize is how many workflow executions the worker keeps in memory between
+	// tasks. Conversations spend nearly all their life waiting (for a reply, for 08:00), so
+	// keeping every one cached costs memory for nothing; an evicted one is replayed from its
+	// history when it next has work.
+	WorkflowCacheSize int
 
 	// IgnoreQuietHours lets automated texts go out at any hour (RINGBACK_QUIET_HOURS=off). Only
 	// dev may set it: a developer's sandbox at night, or tests that run whatever the clock says.
@@ -242,6 +249,9 @@ func Load(lookup Lookup, role Role) (Config, error) {
 		case c.Env == Production && !strings.HasPrefix(fb, "https://"):
 			errs = append(errs, errors.New("RINGBACK_FALLBACK_MODEL_URL: must be https in production (its API key travels with every request)"))
 		}
+	}
+	if c.WorkflowCacheSize, err = strconv.Atoi(get("RINGBACK_WORKFLOW_CACHE_SIZE", "2000")); err != nil || c.WorkflowCacheSize < 1 {
+		errs = append(errs, errors.New("RINGBACK_WORKFLOW_CACHE_SIZE: a positive number of workflow executions"))
 	}
 	switch v := get("RINGBACK_WEBHOOK_ALLOW_PRIVATE", "false"); {
 	case v == "false":

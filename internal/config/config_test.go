@@ -241,3 +241,17 @@ func TestModelSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkflowCacheSize(t *testing.T) {
+	c, err := Load(FromMap(base()), Worker)
+	if err != nil || c.WorkflowCacheSize != 2000 {
+		t.Fatalf("default = %d, %v", c.WorkflowCacheSize, err)
+	}
+	for _, bad := range []string{"0", "-5", "lots", "12abc"} {
+		m := base()
+		m["RINGBACK_WORKFLOW_CACHE_SIZE"] = bad
+		if _, err := Load(FromMap(m), Worker); err == nil || !strings.Contains(err.Error(), "RINGBACK_WORKFLOW_CACHE_SIZE") {
+			t.Errorf("%q accepted: %v", bad, err)
+		}
+	}
+}
