@@ -150,6 +150,11 @@ func (a *Activities) BookAppointment(ctx context.Context, in BookInput) (BookRes
 	}
 	switch {
 	case errors.Is(err, store.ErrSlotTaken):
+		// The calendar read above is from before the race this request lost: read it again, so
+		// the time just taken is not offered back as an alternative.
+		if busy, err = a.Store.BusyIntervals(ctx, in.TenantID, from, to); err != nil {
+			return BookResult{}, err
+		}
 		return refuse("that time was just taken by someone else")
 	case errors.Is(err, store.ErrRequestKeyReused), errors.Is(err, store.ErrBookingCancelled), errors.Is(err, store.ErrNotFound):
 		return BookResult{}, temporal.NewNonRetryableApplicationError("book appointment: "+err.Error(), "InvalidInput", nil)
