@@ -599,12 +599,7 @@ func (c *conversationRun) continueAsNew(ctx workflow.Context, callCh workflow.Re
 func storeOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeTenantNotFound},
-		},
+		RetryPolicy:         storeRetry(),
 	})
 }
 
@@ -630,12 +625,7 @@ func (c *conversationRun) sms(ctx workflow.Context, activity any, args ...any) w
 func localSMSOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 45 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        2 * time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeSMSRejected},
-		},
+		RetryPolicy:         smsRetry(),
 	})
 }
 
@@ -644,13 +634,28 @@ func localSMSOptions(ctx workflow.Context) workflow.Context {
 func localStoreOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeTenantNotFound},
-		},
+		RetryPolicy:         storeRetry(),
 	})
+}
+
+// storeRetry retries a database step until the database is back; an unknown tenant is final.
+func storeRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrTypeTenantNotFound},
+	}
+}
+
+// smsRetry keeps retrying transient provider failures; a carrier's refusal is final.
+func smsRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:        2 * time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        5 * time.Minute,
+		NonRetryableErrorTypes: []string{activities.ErrTypeSMSRejected},
+	}
 }
 
 // modelOptions give one model turn room for the primary's and the fallback's timeouts; a model
@@ -672,11 +677,6 @@ func modelOptions(ctx workflow.Context) workflow.Context {
 func smsOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 45 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        2 * time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        5 * time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypeSMSRejected},
-		},
+		RetryPolicy:         smsRetry(),
 	})
 }
