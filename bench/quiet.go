@@ -1111,12 +1111,18 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 	twilio := newArrivals(true)
 	defer twilio.srv.Close()
 	realQueue := "bench-sleep-real-" + run
-	rw, err := startWorkerProc(ctx, "ringback", workerBin, workerEnv(
-		"RINGBACK_ENV=dev", "DATABASE_URL="+dbURL, "TEMPORAL_ADDRESS="+hostPort, "TEMPORAL_NAMESPACE=default",
-		"RINGBACK_TASK_QUEUE="+realQueue, "TWILIO_ACCOUNT_SID="+accountSID, "TWILIO_AUTH_TOKEN="+authToken,
-		"TWILIO_API_URL="+twilio.srv.URL, "RINGBACK_PHONE_HASH_KEY="+quietHashKey, "RINGBACK_MODEL_URL=none",
-		"RINGBACK_QUIET_HOURS=enforce", "RINGBACK_MASTER_KEY="+base64.StdEncoding.EncodeToString([]byte(quietMasterKey)),
-	), filepath.Join(tmp, "worker.log"))
+	realEnv := []string{
+		"RINGBACK_ENV=dev", "DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + hostPort, "TEMPORAL_NAMESPACE=default",
+		"RINGBACK_TASK_QUEUE=" + realQueue, "TWILIO_ACCOUNT_SID=" + accountSID, "TWILIO_AUTH_TOKEN=" + authToken,
+		"TWILIO_API_URL=" + twilio.srv.URL, "RINGBACK_PHONE_HASH_KEY=" + quietHashKey, "RINGBACK_MODEL_URL=none",
+		"RINGBACK_QUIET_HOURS=enforce", "RINGBACK_MASTER_KEY=" + base64.StdEncoding.EncodeToString([]byte(quietMasterKey)),
+	}
+	// What the worker will read from that environment, for the report (its cache size).
+	realCfg, err := config.Load(lookupEnv(realEnv), config.Worker)
+	if err != nil {
+		return "", fmt.Errorf("the worker's environment: %w", err)
+	}
+	rw, err := startWorkerProc(ctx, "ringback", workerBin, workerEnv(realEnv...), filepath.Join(tmp, "worker.log"))
 	if err != nil {
 		return "", err
 	}
@@ -1130,7 +1136,17 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 	rw.stop()
 
 	return renderQuiet(quietRun{n: n, conc: conc, storage: storage, started: started, loadBefore: loadBefore, loadAfter: loadAverage(),
-		zone: zone, loc: loc, window: fleet.window["main"], bare: bf, real: rf}), nil
+		zone: zone, loc: loc, window: fleet.window["main"], cacheSize: realCfg.WorkflowCacheSize, bare: bf, real: rf}), nil
+}
+
+// lookupEnv reads settings from KEY=VALUE pairs.
+func lookupEnv(env []string) config.Lookup {
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return config.FromMap(m)
 }
 
 func flagSet(name string) bool {
@@ -1147,6 +1163,7 @@ type quietRun struct {
 	zone                  callerZone
 	loc                   *time.Location
 	window                string
+	cacheSize             int // the Ringback worker's sticky cache, in workflow executions
 	bare, real            fleetFigures
 }
 
@@ -1177,15 +1194,17 @@ func renderQuiet(r quietRun) string {
 	fmt.Fprintf(&s, "Measured %s on %s (%d cores, %s/%s), %s, on the same Temporal dev server (%s) as the first section, "+
 		"in the same process run, with a PostgreSQL database of its own; load average %s before, %s after; this section took %s. "+
 		"The baseline and Ringback ran one after the other in this run, baseline first, each on a worker of its own in a "+
-		"separate process with default worker options (a sticky cache of 10,000 workflows) and the Go runtime's default GC "+
-		"settings; the resident set is that process's alone, read from /proc every 250 ms.\n\n",
+		"separate process with default worker options and the Go runtime's default GC settings; the resident set is that "+
+		"process's alone, read from /proc every 250 ms. The bare worker keeps the SDK's default sticky cache of 10,000 workflow "+
+		"executions; the Ringback worker keeps its own default of %d (RINGBACK_WORKFLOW_CACHE_SIZE), so with more "+
+		"conversations than that asleep the rest are evicted and replayed from their histories when they wake.\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(),
-		r.storage, r.loadBefore, r.loadAfter, fmt.Sprintf("%.0f min", time.Since(r.started).Minutes()))
+		r.storage, r.loadBefore, r.loadAfter, fmt.Sprintf("%.0f min", time.Since(r.started).Minutes()), r.cacheSize)
 	fmt.Fprintf(&s, "- **Baseline**: %d bare workflows (this bench binary re-executed as their worker) each set one search "+
 		"attribute, sleep on one durable timer until the same instant, and run one activity that POSTs to the bench.\n", b.n)
 	fmt.Fprintf(&s, "- **Ringback**: %d conversations on the real `worker` binary (RINGBACK_QUIET_HOURS=enforce, scripted flow, "+
 		"every payload AES-256-GCM encrypted under the tenant's key), each started for a missed call exactly as the ingress starts "+
-		"one (SignalWithStart, same ID, options and input), from callers in %s (%s). The tenant's texting window was set to `%s`, "+
+		"one (SignalWithStart, same ID, options and input), from callers in %s, time zone %s. The tenant's texting window was set to `%s`, "+
 		"so each conversation opens, records the call, finds the caller's window closed, shows `Stage = quiet_hours` and sleeps "+
 		"on its durable timer; at %s local time the window opens and each sends its first text to a Twilio fake.\n",
 		c.n, r.zone.desc, r.loc, r.window, c.wake.In(r.loc).Format("15:04"))
