@@ -35,6 +35,9 @@ type Deps struct {
 	// AckKey checks the links in escalation texts (acktoken.DeriveKey of the phone-hash key);
 	// without one the link pages are not served.
 	AckKey []byte
+	// Closures starts and signals account-closure workflows for the tenant API and the Stripe
+	// webhook; nil leaves those routes out.
+	Closures ClosureControl
 }
 
 // New returns the ingress HTTP handler: Twilio webhooks, the admin API, escalation links and

@@ -86,6 +86,9 @@ type Config struct {
 	// IgnoreQuietHours lets automated texts go out at any hour (RINGBACK_QUIET_HOURS=off). Only
 	// dev may set it: a developer's sandbox at night, or tests that run whatever the clock says.
 	IgnoreQuietHours bool
+
+	// Compliance: billing, account closure, backups, the compliance contact.
+	Compliance Compliance
 }
 
 // ModelEndpoint is an OpenAI-compatible chat completions endpoint.
@@ -269,6 +272,7 @@ func Load(lookup Lookup, role Role) (Config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("RINGBACK_QUIET_HOURS: %q is neither enforce nor off", q))
 	}
+	errs = loadCompliance(get, &c, role, errs)
 	if u, err := url.Parse(c.TwilioAPIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		errs = append(errs, errors.New("TWILIO_API_URL: must be an http(s) URL"))
 	}
