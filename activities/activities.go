@@ -26,6 +26,7 @@ import (
 // Store is the persistence the activities need.
 type Store interface {
 	Tenant(ctx context.Context, id string) (store.Tenant, error)
+	TenantOwnerContact(ctx context.Context, id string) (store.OwnerContact, error)
 	OpenConversation(ctx context.Context, in store.OpenConversation) (int64, error)
 	RecordMissedCall(ctx context.Context, in store.MissedCall) (owner int64, err error)
 	RecordInbound(ctx context.Context, in store.InboundMessage) (stored bool, err error)

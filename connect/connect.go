@@ -27,6 +27,9 @@ type Conn struct {
 	// Keys are the data keys behind Codec; stored secrets (tenant webhook secrets) are sealed
 	// under them too.
 	Keys *keyring.Keyring
+	// Namespace is the Temporal namespace the client works in, for raw service calls (batch
+	// deletion, visibility) that name it explicitly.
+	Namespace string
 }
 
 // Open connects in dependency order and undoes what it did if a later step fails. Development
@@ -69,7 +72,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, db *store.St
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
 	}
-	return &Conn{Store: db, Temporal: tc, Codec: payloadCodec, Keys: keys}, nil
+	return &Conn{Store: db, Temporal: tc, Codec: payloadCodec, Keys: keys, Namespace: opts.Namespace}, nil
 }
 
 // Close releases the Temporal client and the database pool.

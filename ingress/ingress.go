@@ -37,7 +37,7 @@ type Deps struct {
 	AckKey []byte
 	// Closures starts and signals account-closure workflows for the tenant API and the Stripe
 	// webhook; nil leaves those routes out.
-	Closures ClosureControl
+	Closures ClosureAdmin
 }
 
 // New returns the ingress HTTP handler: Twilio webhooks, the admin API, escalation links and
@@ -91,6 +91,15 @@ func New(d Deps) http.Handler {
 		link := &ackLink{key: d.AckKey, now: d.Now, tenants: d.Store, audit: d.Store, signals: d.Temporal, log: d.Log}
 		mux.HandleFunc("GET /ack/{token}", link.show)
 		mux.HandleFunc("POST /ack/{token}", link.take)
+	}
+	if d.Closures != nil {
+		closures := &closureAPI{closures: d.Closures, tenants: d.Store, log: d.Log}
+		mux.HandleFunc("POST /api/tenants/{id}/closure", closures.route(closures.start))
+		mux.HandleFunc("GET /api/tenants/{id}/closure", closures.route(closures.get))
+		mux.HandleFunc("POST /api/tenants/{id}/closure/delete-now", closures.route(closures.deleteNow))
+		mux.HandleFunc("POST /api/tenants/{id}/closure/reactivate", closures.route(closures.reactivate))
+		mux.HandleFunc("POST /api/tenants/{id}/closure/legal-hold", closures.route(closures.hold))
+		mux.HandleFunc("POST /api/tenants/{id}/closure/release-hold", closures.route(closures.release))
 	}
 	mux.HandleFunc("POST /api/tokens", admin.route(admin.createToken))
 	mux.HandleFunc("GET /api/tokens", admin.route(admin.listTokens))

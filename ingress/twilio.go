@@ -253,6 +253,9 @@ type party struct {
 	callerHash     string
 	businessNumber string
 	workflowID     string
+	// active is false for a tenant whose account is closing: nothing of it is answered but
+	// opt-out, opt-in and help keywords.
+	active bool
 }
 
 // resolve maps To to the tenant and From to the caller. errWithheld means a caller hid their
@@ -281,7 +284,8 @@ func (in *twilioIngress) resolve(ctx context.Context, form map[string]string) (p
 	if err != nil {
 		return party{}, err
 	}
-	return party{tenantID: t.ID, caller: from, callerHash: hash, businessNumber: to, workflowID: id}, nil
+	return party{tenantID: t.ID, caller: from, callerHash: hash, businessNumber: to, workflowID: id,
+		active: t.Status == store.TenantStatusActive}, nil
 }
 
 func (in *twilioIngress) startOptions(p party) sdkclient.StartWorkflowOptions {
@@ -337,6 +341,10 @@ func (in *twilioIngress) handleCallOutcome(ctx context.Context, form map[string]
 	}
 	if err != nil {
 		return false, err
+	}
+	if !p.active {
+		in.log.Info("missed call for a closing account: not answered", slog.String("tenant_id", p.tenantID), slog.String("call_sid", callSid))
+		return true, nil
 	}
 	if drop, err := in.throttled(ctx, p, "call"); err != nil || drop {
 		return true, err
@@ -400,6 +408,10 @@ func (in *twilioIngress) sms(w http.ResponseWriter, r *http.Request, form map[st
 	if handled, err := in.handleKeyword(ctx, p, sid, verdict.Clean); err != nil {
 		return err
 	} else if handled {
+		return writeTwiML(w, twiml.Empty())
+	}
+	if !p.active {
+		in.log.Info("text for a closing account: not answered", slog.String("tenant_id", p.tenantID), slog.String("message_sid", sid))
 		return writeTwiML(w, twiml.Empty())
 	}
 	if drop, err := in.throttled(ctx, p, "sms"); err != nil {

@@ -238,13 +238,14 @@ start temporal "$RINGBACK_TEMPORAL_CLI" server start-dev \
 	--db-filename "$dev/temporal.db" \
 	--ip 127.0.0.1 --port "$temporal_port" --ui-port "$temporal_ui_port" \
 	--search-attribute TenantID=Keyword --search-attribute Stage=Keyword \
+	--search-attribute DSRKind=Keyword --search-attribute DueAt=Datetime \
 	--ui-codec-endpoint "$public_url/codec/$RINGBACK_OPS_TOKEN" \
 	--log-level error
 rb_wait_port 127.0.0.1 "$temporal_port" 60 "$(pid_of temporal)"
 # The port opens before the namespace and search attributes are usable.
 deadline=$(rb_deadline 30)
 until "$RINGBACK_TEMPORAL_CLI" operator search-attribute list \
-	--address "127.0.0.1:$temporal_port" --namespace default 2>/dev/null | grep -qw Stage; do
+	--address "127.0.0.1:$temporal_port" --namespace default 2>/dev/null | grep -qw DueAt; do
 	kill -0 "$(pid_of temporal)" 2>/dev/null || { rb_die "the Temporal dev server exited"; exit 1; }
 	rb_deadline_passed "$deadline" && { rb_die "Temporal did not register its search attributes within 30s"; exit 1; }
 	sleep 0.2

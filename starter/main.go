@@ -21,6 +21,7 @@ import (
 	"github.com/ringback/ringback/ingress"
 	"github.com/ringback/ringback/internal/acktoken"
 	"github.com/ringback/ringback/internal/config"
+	"github.com/ringback/ringback/lifecycle"
 	"github.com/ringback/ringback/internal/phone"
 )
 
@@ -52,6 +53,7 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		Config: cfg, Log: log, Store: conn.Store, Temporal: conn.Temporal, Hasher: hasher, Codec: conn.Codec,
 		// Webhook secrets are sealed under the tenants' data keys, the payload codec's keyring.
 		Keys: conn.Keys, AckKey: acktoken.DeriveKey(cfg.PhoneHashKey),
+		Closures: &lifecycle.Closures{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Retention: cfg.Compliance.ClosureRetention},
 	})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/ringback/ringback/activities"
+	"github.com/ringback/ringback/activities/closure"
 	"github.com/ringback/ringback/activities/model"
 	"github.com/ringback/ringback/activities/sms"
 	"github.com/ringback/ringback/activities/webhook"
@@ -90,7 +91,11 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)
 	w.RegisterWorkflow(workflows.TenantWebhook)
+	w.RegisterWorkflow(workflows.AccountClosure)
 	w.RegisterActivity(acts)
+	w.RegisterActivity(&closure.Closure{
+		Store: db, Keys: conn.Keys, Temporal: conn.Temporal, Namespace: conn.Namespace, Log: log,
+	})
 
 	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.Bool("sandbox", cfg.Sandbox()))
 	// Run stops on the channel closing: in-flight activities get the worker's stop timeout to finish.

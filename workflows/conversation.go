@@ -24,6 +24,9 @@ const (
 	UpdateInboundSMS = "inbound-sms"
 	// QueryState returns the conversation's State.
 	QueryState = "state"
+	// SignalTenantClosing tells an open conversation that its business's account is closing: it
+	// sends nothing more and closes.
+	SignalTenantClosing = "tenant-closing"
 )
 
 // versionQuietHours marks the change that made every automated text wait for the caller's window.
@@ -128,6 +131,7 @@ const (
 	CloseTenantPaused  = "tenant_not_active"
 	CloseAlreadyCalled = "call_already_handled"
 	CloseOptedOut      = "opted_out"
+	CloseTenantClosing = "tenant_closing"
 )
 
 // Conversation is the workflow behind one caller's conversation with one business: it texts the
@@ -168,7 +172,10 @@ type conversationRun struct {
 	openFailed bool
 	// optedOut is set by the opted-out signal: nothing more is sent.
 	optedOut bool
-	profile  activities.TenantProfile
+	// tenantClosing is set by the tenant-closing signal; it sets optedOut too, so every path
+	// that stops for an opt-out stops for it.
+	tenantClosing bool
+	profile       activities.TenantProfile
 	// quietHours is false only when replaying histories recorded before texts waited for the
 	// recipient's window.
 	quietHours bool
@@ -205,6 +212,7 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 	}
 	optOutCh := workflow.GetSignalChannel(ctx, SignalOptedOut)
 	ackCh := workflow.GetSignalChannel(ctx, SignalAcknowledge)
+	closingCh := workflow.GetSignalChannel(ctx, SignalTenantClosing)
 	// One coroutine takes every signal. A coroutine per channel would cost a goroutine each in
 	// every cached conversation, and ten thousand conversations asleep in quiet hours make that
 	// the worker's memory.
@@ -217,6 +225,10 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 	signals.AddReceive(optOutCh, func(ch workflow.ReceiveChannel, _ bool) {
 		ch.Receive(ctx, nil)
 		c.optedOut = true
+	})
+	signals.AddReceive(closingCh, func(ch workflow.ReceiveChannel, _ bool) {
+		ch.Receive(ctx, nil)
+		c.tenantClosing, c.optedOut = true, true
 	})
 	signals.AddReceive(ackCh, func(ch workflow.ReceiveChannel, _ bool) {
 		var ack Acknowledgement
@@ -249,6 +261,9 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 		}
 		if err := c.recordAcknowledgement(ctx); err != nil {
 			return c.state, err
+		}
+		if c.tenantClosing && c.state.CloseReason == "" {
+			c.state.CloseReason = CloseTenantClosing
 		}
 		if c.optedOut && c.state.CloseReason == "" {
 			c.state.CloseReason = CloseOptedOut
@@ -436,7 +451,11 @@ func (c *conversationRun) sendFirstText(ctx workflow.Context) error {
 	if outcome == textSuppressed {
 		// The caller opted out earlier (perhaps before erasing their data), or during the wait
 		// for their window; a new call does not lift that, so the conversation ends silently.
+		// The business's account closing silences it the same way.
 		c.state.CloseReason = CloseOptedOut
+		if c.tenantClosing {
+			c.state.CloseReason = CloseTenantClosing
+		}
 	}
 	return nil
 }

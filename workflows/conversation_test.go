@@ -501,6 +501,27 @@ func TestOptedOutSignalEndsTheConversation(t *testing.T) {
 	}
 }
 
+func TestTenantClosingEndsTheConversationSilently(t *testing.T) {
+	env, rec := newEnv(t)
+	// A 23:30 caller: the conversation is asleep until 08:00 when the business's account closes.
+	late := time.Date(2026, 11, 20, 23, 30, 0, 0, time.FixedZone("EST", -5*3600))
+	env.SetStartTime(late)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalTenantClosing, nil) }, time.Hour)
+	in := missedCallInput()
+	in.FirstCall.At = late
+	env.ExecuteWorkflow(Conversation, in)
+	st := result(t, env)
+	if st.CloseReason != CloseTenantClosing || st.Stage != conversation.StageClosed {
+		t.Fatalf("state = %+v", st)
+	}
+	if len(rec.sent) != 0 {
+		t.Fatalf("sent %d texts for a closing business, want none", len(rec.sent))
+	}
+	if got := env.Now().Sub(late); got > 2*time.Hour {
+		t.Fatalf("closed %v after start: the closure should end it at once", got)
+	}
+}
+
 func TestOptedOutCallerIsNotTextedOnANewCall(t *testing.T) {
 	env, rec := newEnv(t)
 	rec.suppressed = true

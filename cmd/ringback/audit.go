@@ -8,12 +8,15 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/ringback/ringback/internal/auditlog"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/tenantspec"
+	"github.com/ringback/ringback/store"
 )
 
 // auditVerifyCmd checks audit logs against their signed checkpoints. It prints one line per log
@@ -94,6 +97,11 @@ func auditVerifyCmd(ctx context.Context, cfg config.Config, args []string, out i
 		}
 		fmt.Fprintf(out, "ok: %s %d entries, checkpoint %d %s (%d of %d checkpoint signatures checked)\n",
 			id, r.Entries, r.Checkpoint.Size, r.Checkpoint.Root, r.Signatures, r.Checkpoints)
+		if id == auditlog.ControlLog {
+			if err := printCertificates(ctx, db, out); err != nil {
+				return fmt.Errorf("audit verify: %w", err)
+			}
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("audit verify: %d of %d log(s) failed verification", failed, len(logs))
@@ -155,5 +163,33 @@ func auditKeygenCmd(args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "# Secret: give it to the worker and starter only.\nRINGBACK_AUDIT_SIGNING_KEY=%s\n", skey)
 	fmt.Fprintf(out, "# Public: verifies checkpoints (ringback audit verify --key ...).\n%s\n", vkey)
+	return nil
+}
+
+// printCertificates lists the deletion certificates of a verified control log: the proof, for
+// each erased tenant, of what was removed and that the re-scan found nothing left.
+func printCertificates(ctx context.Context, db *store.Store, out io.Writer) error {
+	certs, err := db.DeletionCertificates(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range certs {
+		if c.Pruned {
+			fmt.Fprintf(out, "  certificate: entry %d (payload past retention; its hash is verified above)\n", c.Index)
+			continue
+		}
+		cert := c.Certificate
+		clean := "nothing left"
+		if !cert.Scan.Clean() || cert.ExecutionsLeft > 0 {
+			clean = "NOT CLEAN"
+		}
+		var kept []string
+		for _, table := range slices.Sorted(maps.Keys(cert.Scan.Retained)) {
+			kept = append(kept, fmt.Sprintf("%s=%d", table, cert.Scan.Retained[table]))
+		}
+		fmt.Fprintf(out, "  certificate: entry %d: tenant %s erased %s (%s, requested by %s); schema dropped %t, keys destroyed %t, %d executions deleted; re-scan: %s; kept: %s\n",
+			c.Index, cert.TenantID, cert.ErasedAt.UTC().Format(time.RFC3339), cert.Reason, cert.RequestedBy,
+			cert.SchemaDropped, cert.KeysDestroyed, cert.ExecutionsDeleted, clean, strings.Join(append(kept, "audit log"), ", "))
+	}
 	return nil
 }

@@ -30,6 +30,9 @@ Usage:
   ringback tenant webhook show|delete --tenant ID
   ringback report --tenant ID [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
   ringback escalation ack --workflow conv/TENANT/... --escalation N
+  ringback closure start|status|reactivate|release --tenant ID [--json]
+  ringback closure hold --tenant ID --reason TEXT
+  ringback closure delete-now --tenant ID --confirm ID
   ringback simulate call --from +1... --to +1... [--status no-answer|busy|failed|canceled|completed]
   ringback simulate sms  --from +1... --to +1... --body TEXT
   ringback healthcheck [--url http://127.0.0.1:8080/readyz]
@@ -42,7 +45,7 @@ Usage:
   ringback audit keygen [--name NAME]
 
 Configuration comes from the environment (see README): DATABASE_URL for migrate, tenant and
-report; RINGBACK_MASTER_KEY for tenant webhook; TEMPORAL_ADDRESS too for escalation ack;
+report; RINGBACK_MASTER_KEY for tenant webhook; TEMPORAL_ADDRESS too for escalation ack and closure;
 RINGBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN for simulate.
 `
 
@@ -95,6 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 		return tenantWebhookCmd(ctx, cfg, rest, stdout)
 	case cmd == "report" && sub == "":
 		return reportCmd(ctx, cfg, rest, stdout)
+	case cmd == "closure" && (sub == "start" || sub == "status" || sub == "reactivate" || sub == "delete-now" || sub == "hold" || sub == "release"):
+		return closureCmd(ctx, cfg, sub, rest, stdout, stderr)
 	case cmd == "escalation" && sub == "ack":
 		return escalationAckCmd(ctx, cfg, rest, stdout, stderr)
 	case cmd == "simulate" && (sub == "call" || sub == "sms"):

@@ -77,6 +77,38 @@ func (p Principal) CanReadTenant(tenantID string) error {
 	return deny("role %s cannot read tenants", p.Role)
 }
 
+// CanCloseTenant: closing a tenant's account and asking for its early deletion — ops, and the
+// tenant-admin of that tenant, whose right it is to leave and be forgotten early.
+func (p Principal) CanCloseTenant(tenantID string) error {
+	switch {
+	case p.Role == Ops:
+		return nil
+	case p.Role == TenantAdmin && p.TenantID == tenantID:
+		return nil
+	case p.Role == TenantAdmin:
+		return deny("a tenant-admin token reaches only its own tenant")
+	}
+	return deny("role %s cannot close a tenant's account", p.Role)
+}
+
+// CanReactivateTenant: restoring a closing account — ops only; a paying subscription does it
+// through the Stripe webhook.
+func (p Principal) CanReactivateTenant() error {
+	if p.Role != Ops {
+		return deny("only ops tokens may reactivate an account")
+	}
+	return nil
+}
+
+// CanHoldTenant: placing and releasing legal holds — ops and compliance. A tenant cannot lift a
+// hold placed on its own data.
+func (p Principal) CanHoldTenant() error {
+	if p.Role != Ops && p.Role != Compliance {
+		return deny("role %s cannot place or release legal holds", p.Role)
+	}
+	return nil
+}
+
 // CanDecodePayloads: reading workflow payloads through the codec endpoint.
 func (p Principal) CanDecodePayloads() error {
 	if p.Role != Ops {

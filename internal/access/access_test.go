@@ -52,6 +52,16 @@ func TestRules(t *testing.T) {
 		{"compliance cannot decode payloads", comp.CanDecodePayloads(), false},
 		{"tenant-admin cannot decode payloads", admin.CanDecodePayloads(), false},
 		{"unknown role reads nothing", Principal{Role: "guest"}.CanReadTenant("t1"), false},
+		{"ops closes any tenant", ops.CanCloseTenant("t2"), true},
+		{"tenant-admin closes its own", admin.CanCloseTenant("t1"), true},
+		{"tenant-admin cannot close another", admin.CanCloseTenant("t2"), false},
+		{"compliance cannot close a tenant", comp.CanCloseTenant("t1"), false},
+		{"ops reactivates", ops.CanReactivateTenant(), true},
+		{"compliance cannot reactivate", comp.CanReactivateTenant(), false},
+		{"tenant-admin cannot reactivate", admin.CanReactivateTenant(), false},
+		{"ops places holds", ops.CanHoldTenant(), true},
+		{"compliance places holds", comp.CanHoldTenant(), true},
+		{"tenant-admin cannot lift a hold", admin.CanHoldTenant(), false},
 	}
 	for _, c := range cases {
 		if (c.err == nil) != c.ok {
