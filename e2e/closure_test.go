@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"slices"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/webhook"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	sdkclient "go.temporal.io/sdk/client"
@@ -46,6 +50,8 @@ func (st *stack) textsTo(number string) []string {
 	}
 	return out
 }
+
+const e2eStripeSecret = "whsec_e2eclosure0123456789abcdef"
 
 // retainedTables are the tables that keep rows about an erased tenant on purpose (the audit log,
 // billing for 7 years, data-subject request records for 24 months), and the data-key tombstone.
@@ -92,13 +98,14 @@ func leftovers(t *testing.T, conn *pgx.Conn, needles ...string) []string {
 	return found
 }
 
-// TestClosureDeleteNowErasesTheTenant: a tenant with a conversation closes its account; its
+// TestClosureDeleteNowErasesTheTenant: a tenant with a conversation pays an invoice and then
+// ends its subscription (signed Stripe events) and so closes its account; its
 // conversation stops, new calls go unanswered, the owner is told the deletion date; delete-now
 // erases it: afterwards no table outside billing and audit holds anything of it, its histories
 // are gone, and audit verify passes and shows the deletion certificate.
 func TestClosureDeleteNowErasesTheTenant(t *testing.T) {
 	testenv.RequireIntegration(t)
-	st := startStack(t, "RINGBACK_MODEL_URL=none")
+	st := startStack(t, "RINGBACK_MODEL_URL=none", "STRIPE_WEBHOOK_SECRET="+e2eStripeSecret)
 	const caller, owner, business = "+16145550188", "+16145550100", "+15005550006"
 	ctx := context.Background()
 
@@ -112,15 +119,61 @@ func TestClosureDeleteNowErasesTheTenant(t *testing.T) {
 	eventually(t, "the reply", func() bool { return len(st.textsTo(caller)) == 2 })
 	convID := st.conversationID(t, caller)
 
-	if out, err := run(t, st.cli, st.env, "closure", "start", "--tenant", st.tenant.ID); err != nil {
-		t.Fatalf("closure start: %v\n%s", err, out)
+	// Stripe: the business paid an invoice, then its subscription ended. Both arrive signed; the
+	// deletion is delivered three times, as Stripe may, and starts one closure.
+	db, err := store.Open(ctx, st.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const customer, subscription = "cus_E2eClosure01", "sub_E2eClosure01"
+	if err := db.UpsertBillingAccount(ctx, store.BillingAccount{TenantID: st.tenant.ID, CustomerID: customer,
+		SubscriptionID: subscription, SubscriptionStatus: "active"}); err != nil {
+		t.Fatal(err)
+	}
+	postStripe := func(id, typ string, object map[string]any) int {
+		t.Helper()
+		payload, err := json.Marshal(map[string]any{
+			"id": id, "object": "event", "api_version": stripe.APIVersion, "created": time.Now().Unix(),
+			"type": typ, "livemode": false, "data": map[string]any{"object": object},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: e2eStripeSecret, Timestamp: time.Now()})
+		req, err := http.NewRequest(http.MethodPost, st.base+"/stripe/webhook", bytes.NewReader(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Stripe-Signature", signed.Header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := postStripe("evt_E2eInvoicePaid", "invoice.paid", map[string]any{
+		"id": "in_E2eClosure01", "object": "invoice", "customer": customer, "subscription": subscription,
+		"amount_due": 2900, "amount_paid": 2900, "currency": "usd", "status": "paid",
+	}); code != http.StatusOK {
+		t.Fatalf("invoice.paid answered %d", code)
+	}
+	for range 3 {
+		if code := postStripe("evt_E2eSubDeleted", "customer.subscription.deleted", map[string]any{
+			"id": subscription, "object": "subscription", "customer": customer, "status": "canceled",
+		}); code != http.StatusOK {
+			t.Fatalf("customer.subscription.deleted answered %d", code)
+		}
 	}
 	eventually(t, "the owner's closure notice", func() bool {
 		return slices.ContainsFunc(st.textsTo(owner), func(b string) bool { return strings.Contains(b, "permanently deleted") })
 	})
 	state := st.closureStatus(t)
-	if state.Stage != workflows.ClosureRetention || state.DeleteAt.Sub(state.StartedAt).Hours() != 90*24 {
-		t.Fatalf("closure = %+v, want 90 days of retention", state)
+	if state.Stage != workflows.ClosureRetention || state.DeleteAt.Sub(state.StartedAt).Hours() != 90*24 ||
+		state.Reason != workflows.ClosureReasonSubscriptionDeleted {
+		t.Fatalf("closure = %+v, want 90 days of retention after the subscription ended", state)
 	}
 
 	tc, err := sdkclient.Dial(sdkclient.Options{HostPort: st.temporal, Namespace: "default"})
@@ -193,14 +246,16 @@ func TestClosureDeleteNowErasesTheTenant(t *testing.T) {
 	if !strings.Contains(out, "certificate: entry") || !strings.Contains(out, "tenant "+st.tenant.ID+" erased") || !strings.Contains(out, "re-scan: nothing left") {
 		t.Fatalf("audit verify does not show the certificate:\n%s", out)
 	}
-	db, err := store.Open(ctx, st.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	certs, err := db.DeletionCertificates(ctx)
 	if err != nil || len(certs) != 1 {
 		t.Fatalf("certificates %+v (%v)", certs, err)
+	}
+	// Billing is kept (seven years), and only billing.
+	if recs, err := db.BillingRecords(ctx, st.tenant.ID); err != nil || len(recs) != 1 {
+		t.Fatalf("billing records after the erasure: %+v (%v)", recs, err)
+	}
+	if c := certs[0].Certificate; c.RequestedBy != "stripe:evt_E2eSubDeleted" || c.Scan.Retained["billing_records"] != 1 {
+		t.Fatalf("certificate %+v", c)
 	}
 	if c := certs[0].Certificate; c.TenantID != st.tenant.ID || !c.Early || !c.SchemaDropped || !c.KeysDestroyed || c.ExecutionsDeleted < 1 || c.RowsPurged["tenants"] != 1 {
 		t.Fatalf("certificate %+v", c)

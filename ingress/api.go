@@ -29,8 +29,11 @@ type tenantAdmin interface {
 
 // adminAPI serves tenant and token management to authenticated principals, by role.
 type adminAPI struct {
-	store tenantAdmin
-	log   *slog.Logger
+	store      tenantAdmin
+	log        *slog.Logger
+	onboarding interface {
+		Start(ctx context.Context, tenantID, name string) error
+	}
 }
 
 func (a *adminAPI) route(next authed) http.HandlerFunc { return authenticate(a.store, a.log, next) }
@@ -58,7 +61,21 @@ func (a *adminAPI) createTenant(w http.ResponseWriter, r *http.Request, p access
 		return
 	}
 	a.log.Info("tenant created", slog.String("tenant_id", t.ID), slog.String("actor", p.Actor()))
-	writeJSON(w, http.StatusCreated, t)
+	if a.onboarding == nil {
+		writeJSON(w, http.StatusCreated, t)
+		return
+	}
+	// Billing starts in its own workflow, retried there; the tenant exists either way, and a
+	// start that failed here is repeated with `ringback tenant onboard`.
+	billing := "started"
+	if err := a.onboarding.Start(r.Context(), t.ID, t.Name); err != nil {
+		a.log.Error("start onboarding failed", slog.String("tenant_id", t.ID), slog.String("error", err.Error()))
+		billing = "not started: run ringback tenant onboard --tenant " + t.ID
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		store.Tenant
+		Billing string `json:"billing"`
+	}{t, billing})
 }
 
 func (a *adminAPI) getTenant(w http.ResponseWriter, r *http.Request, p access.Principal) {

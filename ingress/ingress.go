@@ -4,6 +4,7 @@
 package ingress
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -38,6 +39,10 @@ type Deps struct {
 	// Closures starts and signals account-closure workflows for the tenant API and the Stripe
 	// webhook; nil leaves those routes out.
 	Closures ClosureAdmin
+	// Onboarding starts a new tenant's billing; nil when billing is not configured.
+	Onboarding interface {
+		Start(ctx context.Context, tenantID, name string) error
+	}
 }
 
 // New returns the ingress HTTP handler: Twilio webhooks, the admin API, escalation links and
@@ -67,7 +72,7 @@ func New(d Deps) http.Handler {
 	if d.Codec != nil {
 		twilio.payloads = converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), d.Codec)
 	}
-	admin := &adminAPI{store: d.Store, log: d.Log}
+	admin := &adminAPI{store: d.Store, log: d.Log, onboarding: d.Onboarding}
 	tenant := &tenantAPI{store: d.Store, keys: d.Keys, signals: d.Temporal, log: d.Log, now: d.Now}
 	health := &health{temporal: d.Temporal, db: d.Store}
 
@@ -100,6 +105,11 @@ func New(d Deps) http.Handler {
 		mux.HandleFunc("POST /api/tenants/{id}/closure/reactivate", closures.route(closures.reactivate))
 		mux.HandleFunc("POST /api/tenants/{id}/closure/legal-hold", closures.route(closures.hold))
 		mux.HandleFunc("POST /api/tenants/{id}/closure/release-hold", closures.route(closures.release))
+	}
+	// Without closures a deleted subscription could not be acted on: leave the route out, so
+	// Stripe keeps retrying until it is served.
+	if d.Config.Compliance.StripeWebhookSecret != "" && d.Closures != nil {
+		mux.Handle("POST /stripe/webhook", newStripeWebhook(d))
 	}
 	mux.HandleFunc("POST /api/tokens", admin.route(admin.createToken))
 	mux.HandleFunc("GET /api/tokens", admin.route(admin.listTokens))

@@ -14,6 +14,8 @@ export RB_ROOT
 # Pinned tool versions. staticcheck 2026.2.2 is the newest release and the
 # first one that understands Go 1.26 code.
 RB_STATICCHECK_MODULE_VERSION=v0.8.2
+# stripe-mock answers Stripe API calls offline, from Stripe's OpenAPI spec.
+RB_STRIPE_MOCK_VERSION=v0.203.0
 
 rb_log() { printf 'ringback: %s\n' "$*" >&2; }
 rb_die() { rb_log "$*"; return 1; }
@@ -345,6 +347,100 @@ rb_ensure_staticcheck() {
 	rb_log "installing staticcheck $RB_STATICCHECK_MODULE_VERSION into bin/"
 	(cd "$RB_ROOT" && GOBIN="$RB_ROOT/bin" go install "honnef.co/go/tools/cmd/staticcheck@$RB_STATICCHECK_MODULE_VERSION") ||
 		rb_die "installing staticcheck failed" || return 1
+}
+
+# rb_ensure_stripe_mock installs the pinned stripe-mock into bin/. Its
+# -version flag prints "master", so the version is read from the binary's
+# build information instead.
+rb_ensure_stripe_mock() {
+	local bin=$RB_ROOT/bin/stripe-mock
+	if [[ -x $bin ]] && go version -m "$bin" 2>/dev/null |
+		grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/stripe/stripe-mock[[:space:]]+${RB_STRIPE_MOCK_VERSION}([[:space:]]|$)"; then
+		return 0
+	fi
+	rb_log "installing stripe-mock $RB_STRIPE_MOCK_VERSION into bin/"
+	(cd "$RB_ROOT" && GOBIN="$RB_ROOT/bin" go install "github.com/stripe/stripe-mock@$RB_STRIPE_MOCK_VERSION") ||
+		rb_die "installing stripe-mock failed" || return 1
+}
+
+# rb__stripe_mock_port LOG prints the HTTP port stripe-mock reported in LOG.
+rb__stripe_mock_port() {
+	sed -n 's/^Listening for HTTP at address: 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1" 2>/dev/null | head -n 1
+}
+
+# rb__wait_stripe_mock PID LOG waits until the stripe-mock running as PID has
+# reported its port in LOG and accepts connections there, then sets
+# RB_STRIPE_MOCK_URL.
+rb__wait_stripe_mock() {
+	local pid=$1 log=$2 port="" deadline
+	deadline=$(rb_deadline 30)
+	until [[ -n $port ]]; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			rb_die "stripe-mock exited: $(tail -n 3 "$log" 2>/dev/null | tr '\n' ' ')"
+			return 1
+		fi
+		if rb_deadline_passed "$deadline"; then
+			rb_die "stripe-mock did not report its port within 30s"
+			return 1
+		fi
+		sleep 0.1
+		port=$(rb__stripe_mock_port "$log")
+	done
+	rb_wait_port 127.0.0.1 "$port" 10 "$pid" || return 1
+	RB_STRIPE_MOCK_URL=http://127.0.0.1:$port
+}
+
+# rb__spawn_stripe_mock LOG starts bin/stripe-mock in the background, HTTP and
+# HTTPS both bound to 127.0.0.1 only (HTTPS would listen on every interface
+# otherwise) on ports the kernel picks, so runs side by side never collide.
+# The new process's id is in $!.
+rb__spawn_stripe_mock() {
+	"$RB_ROOT/bin/stripe-mock" -http-addr 127.0.0.1:0 -https-addr 127.0.0.1:0 </dev/null >"$1" 2>&1 &
+}
+
+# rb_start_stripe_mock LOG starts a stripe-mock that belongs to the calling
+# script, waits until it accepts connections, and sets RB_STRIPE_MOCK_PID and
+# RB_STRIPE_MOCK_URL. Stop it with rb_stop_stripe_mock, typically from an EXIT
+# trap.
+rb_start_stripe_mock() {
+	local log=$1
+	rb__spawn_stripe_mock "$log"
+	RB_STRIPE_MOCK_PID=$!
+	rb__wait_stripe_mock "$RB_STRIPE_MOCK_PID" "$log" || { rb_stop_stripe_mock; return 1; }
+}
+
+# rb_stop_stripe_mock stops the stripe-mock rb_start_stripe_mock started.
+rb_stop_stripe_mock() {
+	[[ -n ${RB_STRIPE_MOCK_PID:-} ]] || return 0
+	kill -TERM "$RB_STRIPE_MOCK_PID" 2>/dev/null || true
+	wait "$RB_STRIPE_MOCK_PID" 2>/dev/null || true
+	RB_STRIPE_MOCK_PID=""
+}
+
+# rb_shared_stripe_mock sets RB_STRIPE_MOCK_URL to a stripe-mock for tests run
+# by hand. Unlike rb_start_stripe_mock's, this one outlives the script, so
+# that `eval "$(scripts/test.sh --print-env)"` leaves it running for go test;
+# later calls reuse it while it runs. Its pid and output are in
+# bin/stripe-mock.pid and bin/stripe-mock.log; stop it with
+# `kill "$(cat bin/stripe-mock.pid)"`.
+rb_shared_stripe_mock() {
+	local dir=$RB_ROOT/bin pid port
+	if [[ -f $dir/stripe-mock.pid ]]; then
+		pid=$(cat "$dir/stripe-mock.pid")
+		port=$(rb__stripe_mock_port "$dir/stripe-mock.log")
+		# The pid file may be stale and its number reused: check the process is stripe-mock.
+		if [[ $pid =~ ^[0-9]+$ && -n $port && $(cat "/proc/$pid/comm" 2>/dev/null) == stripe-mock ]] &&
+			rb_port_open 127.0.0.1 "$port"; then
+			RB_STRIPE_MOCK_URL=http://127.0.0.1:$port
+			return 0
+		fi
+	fi
+	rb_log "starting stripe-mock for tests run by hand (stop it with: kill \$(cat bin/stripe-mock.pid))"
+	mkdir -p "$dir"
+	rb__spawn_stripe_mock "$dir/stripe-mock.log"
+	pid=$!
+	printf '%s\n' "$pid" >"$dir/stripe-mock.pid"
+	rb__wait_stripe_mock "$pid" "$dir/stripe-mock.log"
 }
 
 # rb_go_files prints the repository's Go files (tracked and untracked, not

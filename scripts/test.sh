@@ -27,14 +27,18 @@ ensure_test_env() {
 	# this server.
 	export RINGBACK_TEST_DATABASE_URL=$RB_PG_ADMIN_URL
 	rb_ensure_temporal_cli
+	rb_ensure_stripe_mock
 }
 
 if [[ $mode == env ]]; then
 	ensure_test_env >&2
+	# go test runs after this script has exited, so its stripe-mock must outlive it.
+	rb_shared_stripe_mock >&2
 	printf 'export %s=%q\n' \
 		GOTOOLCHAIN "$GOTOOLCHAIN" \
 		RINGBACK_TEST_DATABASE_URL "$RINGBACK_TEST_DATABASE_URL" \
-		RINGBACK_TEMPORAL_CLI "$RINGBACK_TEMPORAL_CLI"
+		RINGBACK_TEMPORAL_CLI "$RINGBACK_TEMPORAL_CLI" \
+		RINGBACK_TEST_STRIPE_URL "$RB_STRIPE_MOCK_URL"
 	exit 0
 fi
 
@@ -62,6 +66,16 @@ check_gofmt() {
 
 if [[ $mode == all ]]; then
 	ensure_test_env
+	# The billing tests call stripe-mock; this run's copy is stopped when the script exits.
+	stripe_mock_log=$(mktemp "${TMPDIR:-/tmp}/ringback-stripe-mock.XXXXXX")
+	# shellcheck disable=SC2317 # invoked through trap
+	stop_stripe_mock() {
+		rb_stop_stripe_mock
+		rm -f "$stripe_mock_log"
+	}
+	trap stop_stripe_mock EXIT
+	rb_start_stripe_mock "$stripe_mock_log"
+	export RINGBACK_TEST_STRIPE_URL=$RB_STRIPE_MOCK_URL
 	# -race needs cgo and a C compiler.
 	if ! command -v gcc >/dev/null 2>&1 && ! command -v cc >/dev/null 2>&1; then
 		rb_apt_install gcc libc6-dev

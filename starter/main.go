@@ -21,8 +21,8 @@ import (
 	"github.com/ringback/ringback/ingress"
 	"github.com/ringback/ringback/internal/acktoken"
 	"github.com/ringback/ringback/internal/config"
-	"github.com/ringback/ringback/lifecycle"
 	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/lifecycle"
 )
 
 func main() {
@@ -49,11 +49,21 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// A nil interface, not a nil pointer in one, when billing is off: the API checks for nil.
+	var onboarding interface {
+		Start(ctx context.Context, tenantID, name string) error
+	}
+	if cfg.Compliance.StripeSecretKey != "" {
+		onboarding = &lifecycle.Onboarding{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, PriceID: cfg.Compliance.StripePriceID}
+	} else {
+		log.Warn("billing is off (no STRIPE_SECRET_KEY): new tenants get no Stripe customer or subscription")
+	}
 	handler := ingress.New(ingress.Deps{
 		Config: cfg, Log: log, Store: conn.Store, Temporal: conn.Temporal, Hasher: hasher, Codec: conn.Codec,
 		// Webhook secrets are sealed under the tenants' data keys, the payload codec's keyring.
 		Keys: conn.Keys, AckKey: acktoken.DeriveKey(cfg.PhoneHashKey),
-		Closures: &lifecycle.Closures{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Retention: cfg.Compliance.ClosureRetention},
+		Closures:   &lifecycle.Closures{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Retention: cfg.Compliance.ClosureRetention},
+		Onboarding: onboarding,
 	})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/ringback/ringback/activities"
+	"github.com/ringback/ringback/activities/backup"
+	"github.com/ringback/ringback/activities/billing"
 	"github.com/ringback/ringback/activities/closure"
 	"github.com/ringback/ringback/activities/model"
 	"github.com/ringback/ringback/activities/sms"
@@ -92,10 +94,28 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	w.RegisterWorkflow(workflows.ConsentReply)
 	w.RegisterWorkflow(workflows.TenantWebhook)
 	w.RegisterWorkflow(workflows.AccountClosure)
+	w.RegisterWorkflow(workflows.DatabaseBackup)
 	w.RegisterActivity(acts)
 	w.RegisterActivity(&closure.Closure{
 		Store: db, Keys: conn.Keys, Temporal: conn.Temporal, Namespace: conn.Namespace, Log: log,
 	})
+	w.RegisterActivity(&backup.Backups{
+		DatabaseURL: cfg.DatabaseURL, Dir: cfg.Compliance.BackupDir, Key: cfg.Compliance.BackupKey,
+		Keep: cfg.Compliance.BackupKeep, Logger: log,
+	})
+	if cfg.Compliance.BackupDir == "" {
+		log.Warn("no RINGBACK_BACKUP_DIR: scheduled database backups are off")
+	} else if cfg.Compliance.BackupKeyIsDevDefault {
+		log.Warn("DEV BACKUP KEY: backups are encrypted under the published development key; set RINGBACK_BACKUP_KEY")
+	}
+	if cc := cfg.Compliance; cc.StripeSecretKey != "" {
+		api, err := billing.NewClient(billing.ClientOptions{SecretKey: cc.StripeSecretKey, APIURL: cc.StripeAPIURL})
+		if err != nil {
+			return err
+		}
+		w.RegisterWorkflow(workflows.TenantOnboarding)
+		w.RegisterActivity(&billing.Billing{Stripe: api, Accounts: db})
+	}
 
 	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.Bool("sandbox", cfg.Sandbox()))
 	// Run stops on the channel closing: in-flight activities get the worker's stop timeout to finish.

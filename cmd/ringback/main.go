@@ -24,6 +24,7 @@ Usage:
   ringback migrate
   ringback tenant create --name NAME --number +1... [--number ...] --timezone ZONE --owner-phone +1... [--greeting TEXT] [--json]
   ringback tenant show ID [--json]
+  ringback tenant onboard --tenant ID
   ringback tenant profile show --tenant ID
   ringback tenant profile set --tenant ID --file profile.json|-
   ringback tenant webhook set --tenant ID --url https://...
@@ -43,10 +44,13 @@ Usage:
   ringback keys destroy --tenant ID --confirm ID
   ringback audit verify [--tenant ID | --all] [--key VERIFIER_KEY ...] [--all-signatures] [--checkpoint FILE ...]
   ringback audit keygen [--name NAME]
+  ringback backup run|list
+  ringback backup restore FILE [--database-url URL] --confirm DATABASE
 
 Configuration comes from the environment (see README): DATABASE_URL for migrate, tenant and
 report; RINGBACK_MASTER_KEY for tenant webhook; TEMPORAL_ADDRESS too for escalation ack and closure;
-RINGBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN for simulate.
+RINGBACK_PUBLIC_URL and TWILIO_AUTH_TOKEN for simulate; RINGBACK_BACKUP_DIR and RINGBACK_BACKUP_KEY
+for backup.
 `
 
 // errUsage marks a command-line mistake; main exits 2 for it.
@@ -90,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 		return migrateCmd(ctx, cfg, rest, stdout)
 	case cmd == "tenant" && sub == "create":
 		return tenantCreateCmd(ctx, cfg, rest, stdout)
+	case cmd == "tenant" && sub == "onboard":
+		return tenantOnboardCmd(ctx, cfg, rest, stdout)
 	case cmd == "tenant" && sub == "show":
 		return tenantShowCmd(ctx, cfg, rest, stdout)
 	case cmd == "tenant" && sub == "profile":
@@ -114,6 +120,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 		return auditVerifyCmd(ctx, cfg, rest, stdout)
 	case cmd == "audit" && sub == "keygen":
 		return auditKeygenCmd(rest, stdout)
+	case cmd == "backup" && (sub == "run" || sub == "list" || sub == "restore"):
+		return backupCmd(ctx, cfg, sub, rest, stdout, stderr)
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, strings.TrimSpace(cmd+" "+sub))
 }

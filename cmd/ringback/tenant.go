@@ -91,6 +91,11 @@ func tenantCreateCmd(ctx context.Context, cfg config.Config, args []string, out 
 		}
 		return fmt.Errorf("tenant create: %w", err)
 	}
+	if cfg.Compliance.StripeSecretKey != "" {
+		if err := startOnboarding(ctx, cfg, t); err != nil {
+			return fmt.Errorf("tenant create: tenant %s was created but its billing was not started (%w); run `ringback tenant onboard --tenant %s`", t.ID, err, t.ID)
+		}
+	}
 	return printTenant(out, t, asJSON)
 }
 

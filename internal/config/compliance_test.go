@@ -35,7 +35,9 @@ func TestComplianceSettings(t *testing.T) {
 		{"retention not a number", map[string]string{"RINGBACK_CLOSURE_RETENTION_DAYS": "90d"}, "RINGBACK_CLOSURE_RETENTION_DAYS", nil},
 		{"stripe needs a price", map[string]string{"STRIPE_SECRET_KEY": "sk_test_123"}, "STRIPE_PRICE_ID", nil},
 		{"stripe configured", map[string]string{"STRIPE_SECRET_KEY": "sk_test_123", "STRIPE_PRICE_ID": "price_1", "STRIPE_WEBHOOK_SECRET": "whsec_abc", "STRIPE_API_URL": "https://stripe.internal/"}, "",
-			func(c Compliance) bool { return c.StripePriceID == "price_1" && c.StripeAPIURL == "https://stripe.internal" }},
+			func(c Compliance) bool {
+				return c.StripePriceID == "price_1" && c.StripeAPIURL == "https://stripe.internal"
+			}},
 		{"webhook secret shape", map[string]string{"STRIPE_WEBHOOK_SECRET": "abc"}, "STRIPE_WEBHOOK_SECRET", nil},
 		{"stripe url plain http in production", map[string]string{"STRIPE_API_URL": "http://127.0.0.1:12111"}, "must be https", nil},
 		{"backups need a key in production", map[string]string{"RINGBACK_BACKUP_DIR": "/var/backups/ringback"}, "RINGBACK_BACKUP_KEY", nil},

@@ -41,6 +41,10 @@ type Profile struct {
 	// time, e.g. "09:00-20:00". Empty means the legal window (08:00–21:00, stricter by state);
 	// the legal window always applies on top, so this can narrow it and never widen it.
 	TextingWindow string `json:"texting_window,omitempty"`
+	// MessageRetentionDays is how long the text of messages is kept; older bodies are blanked
+	// by the daily retention sweep, while the messages' dates and directions stay for the
+	// owner's history and usage counts.
+	MessageRetentionDays int `json:"message_retention_days"`
 }
 
 // Service is one thing a caller can book.
@@ -80,6 +84,7 @@ const (
 	DefaultSlotStepMinutes          = 30
 	DefaultBookingHorizonDays       = 14
 	DefaultMinNoticeMinutes         = int(schedule.DefaultNotice / time.Minute)
+	DefaultMessageRetentionDays     = 365
 
 	MaxServices           = 30
 	MaxServiceNameLen     = 80
@@ -98,6 +103,8 @@ const (
 	MaxSlotStepMinutes    = 240
 	MaxBookingHorizonDays = 90
 	MaxMinNoticeMinutes   = 7 * 24 * 60
+	MinMessageRetention   = 1
+	MaxMessageRetention   = 10 * 366
 )
 
 // DefaultProfile is what a new tenant starts with: one 30-minute appointment, weekdays 09:00 to
@@ -113,6 +120,7 @@ func DefaultProfile() Profile {
 		SlotStepMinutes:          DefaultSlotStepMinutes,
 		BookingHorizonDays:       DefaultBookingHorizonDays,
 		MinNoticeMinutes:         DefaultMinNoticeMinutes,
+		MessageRetentionDays:     DefaultMessageRetentionDays,
 	}
 }
 
@@ -144,6 +152,7 @@ func (p Profile) Normalize() (Profile, error) {
 		SlotStepMinutes:          orDefault(p.SlotStepMinutes, DefaultSlotStepMinutes),
 		BookingHorizonDays:       orDefault(p.BookingHorizonDays, DefaultBookingHorizonDays),
 		MinNoticeMinutes:         orDefault(p.MinNoticeMinutes, DefaultMinNoticeMinutes),
+		MessageRetentionDays:     orDefault(p.MessageRetentionDays, DefaultMessageRetentionDays),
 	}
 	if w := strings.TrimSpace(p.TextingWindow); w != "" {
 		sp, err := schedule.ParseSpan(w)
@@ -268,6 +277,7 @@ func (p Profile) Normalize() (Profile, error) {
 	inRange("slot_step_minutes", out.SlotStepMinutes, MinSlotStepMinutes, MaxSlotStepMinutes)
 	inRange("booking_horizon_days", out.BookingHorizonDays, 1, MaxBookingHorizonDays)
 	inRange("min_notice_minutes", out.MinNoticeMinutes, 1, MaxMinNoticeMinutes)
+	inRange("message_retention_days", out.MessageRetentionDays, MinMessageRetention, MaxMessageRetention)
 
 	if len(errs) > 0 {
 		return Profile{}, &ValidationError{Problems: errs}

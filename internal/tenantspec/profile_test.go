@@ -64,6 +64,7 @@ func TestProfileNormalizeFillsDefaultsAndTidies(t *testing.T) {
 		SlotStepMinutes:          30,
 		BookingHorizonDays:       14,
 		MinNoticeMinutes:         60,
+		MessageRetentionDays:     DefaultMessageRetentionDays,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("normalized =\n%+v\nwant\n%+v", got, want)
@@ -107,6 +108,7 @@ func TestProfileNormalizeReportsEveryProblem(t *testing.T) {
 		SlotStepMinutes:          1,
 		BookingHorizonDays:       365,
 		MinNoticeMinutes:         -1,
+		MessageRetentionDays:     5000,
 	}
 	_, err := in.Normalize()
 	var ve *ValidationError
@@ -120,6 +122,7 @@ func TestProfileNormalizeReportsEveryProblem(t *testing.T) {
 		"closures[0].date", "closures[2].date: 2026-12-25 is already closures[1]",
 		"tone: 201 characters", "backup_phone", "escalation_timeout_minutes: 2000", "follow_up_after_minutes: -5",
 		"slot_step_minutes: 1", "booking_horizon_days: 365", "min_notice_minutes: -1",
+		"message_retention_days: 5000",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q", want)
