@@ -27,6 +27,7 @@ import (
 type Store interface {
 	Tenant(ctx context.Context, id string) (store.Tenant, error)
 	TenantOwnerContact(ctx context.Context, id string) (store.OwnerContact, error)
+	Restricted(ctx context.Context, tenantID, phoneHash string) (bool, store.RestrictionKind, error)
 	OpenConversation(ctx context.Context, in store.OpenConversation) (int64, error)
 	RecordMissedCall(ctx context.Context, in store.MissedCall) (owner int64, err error)
 	RecordInbound(ctx context.Context, in store.InboundMessage) (stored bool, err error)
@@ -282,6 +283,8 @@ type SendSMSResult struct {
 	AlreadySent bool
 	// Suppressed is true when nothing was sent because the caller opted out.
 	Suppressed bool
+	// Restricted is set with Suppressed when the recipient restricted or objected to processing.
+	Restricted bool
 	// NotBefore is set when nothing was sent because the recipient's quiet hours had begun (a
 	// send retried past 21:00): the workflow sleeps until then and tries again.
 	NotBefore time.Time
@@ -328,6 +331,18 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 				return SendSMSResult{}, err
 			}
 			return SendSMSResult{Suppressed: true}, nil
+		}
+		// A restriction or objection (a data-subject request) stops every text that is not
+		// required, as an opt-out does.
+		restricted, _, err := a.Store.Restricted(ctx, in.TenantID, in.PhoneHash)
+		if err != nil {
+			return SendSMSResult{}, err
+		}
+		if restricted {
+			if err := a.Store.FailOutbox(ctx, key, "processing restricted"); err != nil {
+				return SendSMSResult{}, err
+			}
+			return SendSMSResult{Suppressed: true, Restricted: true}, nil
 		}
 	}
 	id, err := a.SMS.Send(ctx, sms.Message{TenantID: in.TenantID, From: in.From, To: in.To, Body: in.Body, IdempotencyKey: key})

@@ -50,6 +50,9 @@ type ModelTurnResult struct {
 	// Blocked is true when the outbound guard stopped Content; BlockReasons says why.
 	Blocked      bool
 	BlockReasons []string
+	// Restricted is true when the caller restricted or objected to processing (a data-subject
+	// request): the model was not asked, and nothing may be sent.
+	Restricted bool
 }
 
 // ModelTurn runs one model request for the conversation: the system prompt built from the
@@ -57,6 +60,17 @@ type ModelTurnResult struct {
 // does not answer is a result (Unavailable), not an error, so the workflow can fall back to the
 // scripted flow at once instead of retrying for minutes while the caller waits.
 func (a *Activities) ModelTurn(ctx context.Context, in ModelTurnInput) (ModelTurnResult, error) {
+	// Checked before anything reads the caller's texts: a restriction stops AI processing itself,
+	// not only its replies.
+	if a.Hasher != nil {
+		restricted, _, err := a.Store.Restricted(ctx, in.TenantID, a.Hasher.Hash(in.Caller))
+		if err != nil {
+			return ModelTurnResult{}, err
+		}
+		if restricted {
+			return ModelTurnResult{Restricted: true}, nil
+		}
+	}
 	if a.Model == nil {
 		return ModelTurnResult{Unavailable: true}, nil
 	}

@@ -39,6 +39,8 @@ type Deps struct {
 	// Closures starts and signals account-closure workflows for the tenant API and the Stripe
 	// webhook; nil leaves those routes out.
 	Closures ClosureAdmin
+	// Requests files and steers data-subject requests; nil leaves those routes out.
+	Requests DSRControl
 	// Onboarding starts a new tenant's billing; nil when billing is not configured.
 	Onboarding interface {
 		Start(ctx context.Context, tenantID, name string) error
@@ -110,6 +112,17 @@ func New(d Deps) http.Handler {
 	// Stripe keeps retrying until it is served.
 	if d.Config.Compliance.StripeWebhookSecret != "" && d.Closures != nil {
 		mux.Handle("POST /stripe/webhook", newStripeWebhook(d))
+	}
+	if d.Requests != nil && d.Keys != nil {
+		dsr := &dsrAPI{requests: d.Requests, store: d.Store, keys: d.Keys, log: d.Log, now: d.Now}
+		mux.HandleFunc("POST /api/dsr", dsr.route(dsr.start))
+		mux.HandleFunc("GET /api/dsr", dsr.route(dsr.list))
+		mux.HandleFunc("GET /api/dsr/{id}", dsr.route(dsr.get))
+		for _, action := range []string{"attest", "extend", "legal-hold", "release-hold"} {
+			mux.HandleFunc("POST /api/dsr/{id}/"+action, dsr.route(dsr.manage(action)))
+		}
+		mux.HandleFunc("POST /dsr/{id}/verify", dsr.verify)
+		mux.HandleFunc("GET /dsr/export/{token}", dsr.download)
 	}
 	mux.HandleFunc("POST /api/tokens", admin.route(admin.createToken))
 	mux.HandleFunc("GET /api/tokens", admin.route(admin.listTokens))

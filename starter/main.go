@@ -64,6 +64,8 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		Keys: conn.Keys, AckKey: acktoken.DeriveKey(cfg.PhoneHashKey),
 		Closures:   &lifecycle.Closures{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Retention: cfg.Compliance.ClosureRetention},
 		Onboarding: onboarding,
+		Requests: &lifecycle.Requests{Store: conn.Store, Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Hasher: hasher,
+			Zone: cfg.Compliance.ComplianceZone},
 	})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

@@ -17,13 +17,17 @@ import (
 	"github.com/ringback/ringback/activities/backup"
 	"github.com/ringback/ringback/activities/billing"
 	"github.com/ringback/ringback/activities/closure"
+	"github.com/ringback/ringback/activities/dsr"
+	"github.com/ringback/ringback/activities/incident"
 	"github.com/ringback/ringback/activities/model"
+	"github.com/ringback/ringback/activities/retention"
 	"github.com/ringback/ringback/activities/sms"
 	"github.com/ringback/ringback/activities/webhook"
 	"github.com/ringback/ringback/connect"
 	"github.com/ringback/ringback/internal/acktoken"
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/phone"
+	"github.com/ringback/ringback/schedules"
 	"github.com/ringback/ringback/workflows"
 )
 
@@ -94,10 +98,21 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	w.RegisterWorkflow(workflows.ConsentReply)
 	w.RegisterWorkflow(workflows.TenantWebhook)
 	w.RegisterWorkflow(workflows.AccountClosure)
+	w.RegisterWorkflow(workflows.RetentionSweep)
 	w.RegisterWorkflow(workflows.DatabaseBackup)
 	w.RegisterActivity(acts)
 	w.RegisterActivity(&closure.Closure{
 		Store: db, Keys: conn.Keys, Temporal: conn.Temporal, Namespace: conn.Namespace, Log: log,
+	})
+	w.RegisterActivity(&retention.Retention{Store: db, Log: log})
+	w.RegisterWorkflow(workflows.SecurityIncident)
+	w.RegisterActivity(&incident.Incidents{
+		Store: db, Texts: acts, Hasher: hasher, CompliancePhone: cfg.Compliance.CompliancePhone, PlatformNumber: cfg.Compliance.PlatformNumber,
+	})
+	w.RegisterWorkflow(workflows.DataSubjectRequest)
+	w.RegisterActivity(&dsr.Requests{
+		Store: db, Keys: conn.Keys, Hasher: hasher, Texts: acts, Temporal: conn.Temporal, Namespace: conn.Namespace,
+		PublicURL: cfg.PublicURL, CompliancePhone: cfg.Compliance.CompliancePhone, PlatformNumber: cfg.Compliance.PlatformNumber, Log: log,
 	})
 	w.RegisterActivity(&backup.Backups{
 		DatabaseURL: cfg.DatabaseURL, Dir: cfg.Compliance.BackupDir, Key: cfg.Compliance.BackupKey,
@@ -115,6 +130,9 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		}
 		w.RegisterWorkflow(workflows.TenantOnboarding)
 		w.RegisterActivity(&billing.Billing{Stripe: api, Accounts: db})
+	}
+	if err := schedules.Ensure(ctx, conn.Temporal.ScheduleClient(), schedules.Wanted(cfg)); err != nil {
+		return err
 	}
 
 	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.Bool("sandbox", cfg.Sandbox()))

@@ -132,6 +132,7 @@ const (
 	CloseAlreadyCalled = "call_already_handled"
 	CloseOptedOut      = "opted_out"
 	CloseTenantClosing = "tenant_closing"
+	CloseRestricted    = "processing_restricted"
 )
 
 // Conversation is the workflow behind one caller's conversation with one business: it texts the
@@ -175,7 +176,10 @@ type conversationRun struct {
 	// tenantClosing is set by the tenant-closing signal; it sets optedOut too, so every path
 	// that stops for an opt-out stops for it.
 	tenantClosing bool
-	profile       activities.TenantProfile
+	// restricted is set when the caller restricted or objected to processing (a data-subject
+	// request); like tenantClosing it sets optedOut too.
+	restricted bool
+	profile    activities.TenantProfile
 	// quietHours is false only when replaying histories recorded before texts waited for the
 	// recipient's window.
 	quietHours bool
@@ -264,6 +268,9 @@ func (c *conversationRun) run(ctx workflow.Context) (State, error) {
 		}
 		if c.tenantClosing && c.state.CloseReason == "" {
 			c.state.CloseReason = CloseTenantClosing
+		}
+		if c.restricted && c.state.CloseReason == "" {
+			c.state.CloseReason = CloseRestricted
 		}
 		if c.optedOut && c.state.CloseReason == "" {
 			c.state.CloseReason = CloseOptedOut
@@ -455,6 +462,8 @@ func (c *conversationRun) sendFirstText(ctx workflow.Context) error {
 		c.state.CloseReason = CloseOptedOut
 		if c.tenantClosing {
 			c.state.CloseReason = CloseTenantClosing
+		} else if c.restricted {
+			c.state.CloseReason = CloseRestricted
 		}
 	}
 	return nil
@@ -498,6 +507,7 @@ func (c *conversationRun) sendText(ctx workflow.Context, step, body string) (tex
 		}
 		switch {
 		case res.Suppressed:
+			c.restricted = c.restricted || res.Restricted
 			return textSuppressed, nil
 		case !res.NotBefore.IsZero():
 			// The send drifted past the window's end while it was retried: wait again.

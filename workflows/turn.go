@@ -149,6 +149,11 @@ func (c *conversationRun) modelTurn(ctx workflow.Context, text string, toolsAllo
 			res = activities.ModelTurnResult{Unavailable: true}
 		}
 		switch {
+		case res.Restricted:
+			// The caller restricted or objected to processing: no AI, no reply; the texts stay
+			// stored for the business's people.
+			c.restricted, c.optedOut = true, true
+			return nil
 		case res.Unavailable:
 			// No model answered: the scripted flow takes this turn and the rest, so the
 			// caller is never left without a reply.

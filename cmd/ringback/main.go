@@ -31,6 +31,13 @@ Usage:
   ringback tenant webhook show|delete --tenant ID
   ringback report --tenant ID [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]
   ringback escalation ack --workflow conv/TENANT/... --escalation N
+  ringback dsr start --kind access|correction|deletion|portability|restriction|objection --tenant ID --phone +1... [--phone ...]
+                     [--regime gdpr|ccpa] [--attest REASON] [--name NEW --booking N] [--json]
+  ringback dsr status|export|verify|attest|extend|hold|release --request ID [--phone P] [--code C] [--reason R] [--out FILE]
+  ringback dsr list [--tenant ID] [--json]
+  ringback delete-customer +1... --tenant ID --attest REASON
+  ringback incident open --tenants ID[,ID...] --summary TEXT [--aware-at RFC3339]
+  ringback incident notify --incident ID --message TEXT | close --incident ID --summary TEXT | status --incident ID [--json]
   ringback closure start|status|reactivate|release --tenant ID [--json]
   ringback closure hold --tenant ID --reason TEXT
   ringback closure delete-now --tenant ID --confirm ID
@@ -106,6 +113,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 		return reportCmd(ctx, cfg, rest, stdout)
 	case cmd == "closure" && (sub == "start" || sub == "status" || sub == "reactivate" || sub == "delete-now" || sub == "hold" || sub == "release"):
 		return closureCmd(ctx, cfg, sub, rest, stdout, stderr)
+	case cmd == "dsr" && (sub == "start" || sub == "status" || sub == "list" || sub == "export" || sub == "verify" ||
+		sub == "attest" || sub == "extend" || sub == "hold" || sub == "release"):
+		return dsrCmd(ctx, cfg, sub, rest, stdout, stderr)
+	case cmd == "incident" && (sub == "open" || sub == "notify" || sub == "close" || sub == "status"):
+		return incidentCmd(ctx, cfg, sub, rest, stdout, stderr)
+	case cmd == "delete-customer":
+		// The number comes first, where sub would be.
+		return deleteCustomerCmd(ctx, cfg, append([]string{sub}, rest...), stdout, stderr)
 	case cmd == "escalation" && sub == "ack":
 		return escalationAckCmd(ctx, cfg, rest, stdout, stderr)
 	case cmd == "simulate" && (sub == "call" || sub == "sms"):

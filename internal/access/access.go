@@ -109,6 +109,29 @@ func (p Principal) CanHoldTenant() error {
 	return nil
 }
 
+// CanFileDSR: filing and reading data-subject requests about one tenant's callers — compliance,
+// and the tenant-admin of that tenant, who receives requests from its own customers.
+func (p Principal) CanFileDSR(tenantID string) error {
+	switch {
+	case p.Role == Compliance:
+		return nil
+	case p.Role == TenantAdmin && p.TenantID == tenantID:
+		return nil
+	case p.Role == TenantAdmin:
+		return deny("a tenant-admin token reaches only its own tenant")
+	}
+	return deny("role %s cannot handle data-subject requests", p.Role)
+}
+
+// CanManageDSR: vouching for a requester's identity, extending, holding, and downloading exports
+// — compliance only.
+func (p Principal) CanManageDSR() error {
+	if p.Role != Compliance {
+		return deny("only compliance tokens may attest, extend, hold or download data-subject requests")
+	}
+	return nil
+}
+
 // CanDecodePayloads: reading workflow payloads through the codec endpoint.
 func (p Principal) CanDecodePayloads() error {
 	if p.Role != Ops {

@@ -62,6 +62,12 @@ func TestRules(t *testing.T) {
 		{"ops places holds", ops.CanHoldTenant(), true},
 		{"compliance places holds", comp.CanHoldTenant(), true},
 		{"tenant-admin cannot lift a hold", admin.CanHoldTenant(), false},
+		{"compliance files requests for any tenant", comp.CanFileDSR("t2"), true},
+		{"tenant-admin files for its own", admin.CanFileDSR("t1"), true},
+		{"tenant-admin cannot file for another", admin.CanFileDSR("t2"), false},
+		{"ops does not handle requests", ops.CanFileDSR("t1"), false},
+		{"compliance manages requests", comp.CanManageDSR(), true},
+		{"tenant-admin cannot attest", admin.CanManageDSR(), false},
 	}
 	for _, c := range cases {
 		if (c.err == nil) != c.ok {

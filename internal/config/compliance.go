@@ -48,6 +48,9 @@ type Compliance struct {
 	// PlatformNumber is the number Ringback texts from when a text is not one tenant's (to the
 	// compliance contact). Required with CompliancePhone.
 	PlatformNumber string
+	// ComplianceZone is the compliance team's time zone, in which the legal deadlines of
+	// data-subject requests are counted by date.
+	ComplianceZone *time.Location
 }
 
 // DevBackupKey encrypts backups under RINGBACK_ENV=dev when no key is configured. It is public, so
@@ -125,6 +128,12 @@ func loadCompliance(get func(k, def string) string, c *Config, role Role, errs [
 			errs = append(errs, fmt.Errorf("RINGBACK_PLATFORM_NUMBER: %w", err))
 		}
 	}
+	zone, err := time.LoadLocation(get("RINGBACK_COMPLIANCE_TIMEZONE", "UTC"))
+	if err != nil {
+		errs = append(errs, errors.New("RINGBACK_COMPLIANCE_TIMEZONE: an IANA time zone, e.g. America/New_York"))
+		zone = time.UTC
+	}
+	cc.ComplianceZone = zone
 	c.Compliance = cc
 	return errs
 }
