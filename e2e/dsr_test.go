@@ -292,4 +292,17 @@ func TestDeletionLeavesOnlyTheSuppressionAndRestrictionStopsTheAI(t *testing.T) 
 	if got := st.textsTo(dave); len(got) != textsBefore {
 		t.Fatalf("dave got %d more texts after the restriction: %q", len(got)-textsBefore, got[textsBefore:])
 	}
+
+	// Dave lifts it: the flag goes, and the lift is on record.
+	if out, err := run(t, st.cli, st.env, "dsr", "lift", "--tenant", st.tenant.ID, "--phone", dave, "--kind", "restriction"); err != nil || !strings.Contains(out, "restriction lifted") {
+		t.Fatalf("dsr lift: %v\n%s", err, out)
+	}
+	db, err := store.Open(ctx, st.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if restricted, _, err := db.Restricted(ctx, st.tenant.ID, hasher.Hash(dave)); err != nil || restricted {
+		t.Fatalf("still restricted after the lift: %v %v", restricted, err)
+	}
 }

@@ -43,7 +43,9 @@ func dsrCmd(ctx context.Context, cfg config.Config, sub string, args []string, o
 	switch {
 	case sub == "start" && (*tenant == "" || *kind == "" || len(phones) == 0):
 		return fmt.Errorf("%w: dsr start: --kind, --tenant and --phone are required", errUsage)
-	case sub != "start" && sub != "list" && *request == "":
+	case sub == "lift" && (*tenant == "" || len(phones) != 1 || (*kind != "restriction" && *kind != "objection")):
+		return fmt.Errorf("%w: dsr lift: --tenant, one --phone and --kind restriction|objection", errUsage)
+	case sub != "start" && sub != "list" && sub != "lift" && *request == "":
 		return fmt.Errorf("%w: dsr %s: --request is required", errUsage, sub)
 	case sub == "export" && *outFile == "":
 		return fmt.Errorf("%w: dsr export: --out is required", errUsage)
@@ -107,6 +109,8 @@ func dsrCmd(ctx context.Context, cfg config.Config, sub string, args []string, o
 		return nil
 	case "export":
 		return exportRequest(ctx, conn, reqs, *request, *outFile, out)
+	case "lift":
+		return liftRestriction(ctx, conn.Store, hasher, *tenant, phones, *kind, out)
 	case "verify":
 		if len(phones) != 1 || *code == "" {
 			return fmt.Errorf("%w: dsr verify: one --phone and --code", errUsage)
@@ -195,4 +199,23 @@ func deleteCustomerCmd(ctx context.Context, cfg config.Config, args []string, ou
 		return fmt.Errorf("%w: delete-customer: --tenant and --attest are required (an unverified deletion is never run)", errUsage)
 	}
 	return dsrCmd(ctx, cfg, "start", []string{"--kind", "deletion", "--tenant", *tenant, "--phone", number, "--attest", *attest}, out, stderr)
+}
+
+// liftRestriction ends a restriction or objection the caller asked to lift: the assistant and
+// automated texts resume for the number. The lift is recorded in the tenant's audit log.
+func liftRestriction(ctx context.Context, db *store.Store, hasher *phone.Hasher, tenantID string, phones []string, kind string, out io.Writer) error {
+	sub, err := store.NewSubject(hasher, tenantID, phones[0])
+	if err != nil {
+		return fmt.Errorf("%w: dsr lift: %v", errUsage, err)
+	}
+	lifted, err := db.LiftRestriction(ctx, sub.TenantID, sub.PhoneHash, store.RestrictionKind(kind))
+	if err != nil {
+		return fmt.Errorf("dsr lift: %w", err)
+	}
+	if !lifted {
+		fmt.Fprintf(out, "no %s was in force for that number\n", kind)
+		return nil
+	}
+	fmt.Fprintf(out, "%s lifted\n", kind)
+	return nil
 }

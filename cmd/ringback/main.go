@@ -35,6 +35,7 @@ Usage:
                      [--regime gdpr|ccpa] [--attest REASON] [--name NEW --booking N] [--json]
   ringback dsr status|export|verify|attest|extend|hold|release --request ID [--phone P] [--code C] [--reason R] [--out FILE]
   ringback dsr list [--tenant ID] [--json]
+  ringback dsr lift --tenant ID --phone +1... --kind restriction|objection
   ringback delete-customer +1... --tenant ID --attest REASON
   ringback incident open --tenants ID[,ID...] --summary TEXT [--aware-at RFC3339]
   ringback incident notify --incident ID --message TEXT | close --incident ID --summary TEXT | status --incident ID [--json]
@@ -114,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup co
 	case cmd == "closure" && (sub == "start" || sub == "status" || sub == "reactivate" || sub == "delete-now" || sub == "hold" || sub == "release"):
 		return closureCmd(ctx, cfg, sub, rest, stdout, stderr)
 	case cmd == "dsr" && (sub == "start" || sub == "status" || sub == "list" || sub == "export" || sub == "verify" ||
-		sub == "attest" || sub == "extend" || sub == "hold" || sub == "release"):
+		sub == "attest" || sub == "extend" || sub == "hold" || sub == "release" || sub == "lift"):
 		return dsrCmd(ctx, cfg, sub, rest, stdout, stderr)
 	case cmd == "incident" && (sub == "open" || sub == "notify" || sub == "close" || sub == "status"):
 		return incidentCmd(ctx, cfg, sub, rest, stdout, stderr)
