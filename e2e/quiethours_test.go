@@ -17,7 +17,7 @@ import (
 // New York, London and Tokyo always is, whatever the hour and daylight saving.
 func nightCaller(t *testing.T) string {
 	t.Helper()
-	for _, caller := range []string{"+12125550123", "+447700900123", "+81312345678"} {
+	for _, caller := range []string{"+12125550123", "+442079460123", "+81312345678"} {
 		d, err := quiethours.Next(time.Now(), caller, quiethours.Policy{TenantTimezone: "America/New_York"})
 		if err != nil {
 			t.Fatal(err)

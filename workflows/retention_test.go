@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +18,14 @@ func TestRetentionSweepRunsEverySweepFromOneInstant(t *testing.T) {
 	env := s.NewTestWorkflowEnvironment()
 	env.SetStartTime(start)
 	env.RegisterActivity(sweeps)
+	// The sweeps run concurrently, so their mocks do too.
+	var mu sync.Mutex
 	var seen []time.Time
-	record := func(in retention.SweepInput) { seen = append(seen, in.Now) }
+	record := func(in retention.SweepInput) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, in.Now)
+	}
 	env.OnActivity(sweeps.PruneAuditPayloads, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in retention.SweepInput) (int, error) { record(in); return 3, nil })
 	// A failing sweep must not hold the others back; it fails the run so ops see it.
