@@ -35,7 +35,7 @@ type Store interface {
 	ClaimOutbox(ctx context.Context, key, tenantID, recipientHash string) (store.OutboxEntry, error)
 	CompleteOutbox(ctx context.Context, m store.SentMessage) error
 	FailOutbox(ctx context.Context, key, reason string) error
-	Suppressed(ctx context.Context, tenantID, phoneHash string) (bool, error)
+	SendBlocks(ctx context.Context, tenantID, phoneHash string) (store.SendBlock, error)
 	SentTexts(ctx context.Context, tenantID, recipientHash string, since time.Time) ([]time.Time, error)
 	RecentMessages(ctx context.Context, tenantID string, conversationID int64, limit int) ([]store.ConversationMessage, error)
 	OtherTenants(ctx context.Context, exceptID string) ([]store.OtherTenant, error)
@@ -322,27 +322,21 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 	// Consent is checked here, at the last moment before the provider call, so a STOP that
 	// arrived while the workflow slept or an AI turn ran always wins.
 	if !in.ConsentReply && !in.StaffAlert {
-		suppressed, err := a.Store.Suppressed(ctx, in.TenantID, in.PhoneHash)
-		if err != nil {
-			return SendSMSResult{}, err
-		}
-		if suppressed {
-			if err := a.Store.FailOutbox(ctx, key, "recipient opted out"); err != nil {
-				return SendSMSResult{}, err
-			}
-			return SendSMSResult{Suppressed: true}, nil
-		}
 		// A restriction or objection (a data-subject request) stops every text that is not
 		// required, as an opt-out does.
-		restricted, _, err := a.Store.Restricted(ctx, in.TenantID, in.PhoneHash)
+		block, err := a.Store.SendBlocks(ctx, in.TenantID, in.PhoneHash)
 		if err != nil {
 			return SendSMSResult{}, err
 		}
-		if restricted {
-			if err := a.Store.FailOutbox(ctx, key, "processing restricted"); err != nil {
+		if block.Suppressed || block.Restricted {
+			reason := "recipient opted out"
+			if !block.Suppressed {
+				reason = "processing restricted"
+			}
+			if err := a.Store.FailOutbox(ctx, key, reason); err != nil {
 				return SendSMSResult{}, err
 			}
-			return SendSMSResult{Suppressed: true, Restricted: true}, nil
+			return SendSMSResult{Suppressed: true, Restricted: block.Restricted && !block.Suppressed}, nil
 		}
 	}
 	id, err := a.SMS.Send(ctx, sms.Message{TenantID: in.TenantID, From: in.From, To: in.To, Body: in.Body, IdempotencyKey: key})

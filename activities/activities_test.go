@@ -18,6 +18,7 @@ import (
 
 	"github.com/ringback/ringback/activities/sms"
 	"github.com/ringback/ringback/internal/conversation"
+	"github.com/ringback/ringback/internal/legalclock"
 	"github.com/ringback/ringback/internal/storetest"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/store"
@@ -477,5 +478,52 @@ func TestLoadSendPolicyCountsRecentTexts(t *testing.T) {
 	}
 	if err != nil || len(p.SentInLast24h) != 0 {
 		t.Fatalf("another caller's policy = %+v (%v)", p, err)
+	}
+}
+
+// TestSendSMSHonoursARestriction: a caller who restricted processing (a data-subject request)
+// gets no automated text until the restriction is lifted; a required reply still goes out.
+func TestSendSMSHonoursARestriction(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	conv := f.openConversation(t, "run-1")
+	clock, err := legalclock.New(legalclock.CCPA, time.Now(), time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := f.store.CreateDSR(store.WithActor(ctx, "token:compliance"), store.NewDSR{TenantID: f.tenant.ID, Kind: store.DSRRestriction,
+		Clock: clock, Identifiers: []store.DSRIdentifier{{Kind: store.IdentifierPhone, Hash: hashOf(caller)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Restrict(ctx, f.tenant.ID, hashOf(caller), store.ProcessingRestricted, req.ID); err != nil {
+		t.Fatal(err)
+	}
+	send := func(step string, consentReply bool) SendSMSResult {
+		t.Helper()
+		v, err := f.env.ExecuteActivity(f.acts.SendSMS, SendSMSInput{
+			TenantID: f.tenant.ID, ConversationID: conv, From: business, To: caller, PhoneHash: hashOf(caller),
+			TenantTimezone: "America/New_York", Body: "Hello?", Step: step, FirstRunID: "run-1", ConsentReply: consentReply,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res SendSMSResult
+		if err := v.Get(&res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := send("reply-1", false); !res.Suppressed || !res.Restricted || f.sender.count() != 0 {
+		t.Fatalf("restricted send: %+v, sent %d", res, f.sender.count())
+	}
+	if res := send("consent-reply", true); res.Suppressed || f.sender.count() != 1 {
+		t.Fatalf("a required reply was held back: %+v", res)
+	}
+	if _, err := f.store.LiftRestriction(ctx, f.tenant.ID, hashOf(caller), store.ProcessingRestricted); err != nil {
+		t.Fatal(err)
+	}
+	if res := send("reply-2", false); res.Suppressed || f.sender.count() != 2 {
+		t.Fatalf("send after the lift: %+v, sent %d", res, f.sender.count())
 	}
 }

@@ -93,6 +93,27 @@ func (s *Store) Suppressed(ctx context.Context, tenantID, phoneHash string) (boo
 	return suppressed, nil
 }
 
+// SendBlock says what stops an automated text to a recipient: an opt-out, or a restriction or
+// objection of processing (a data-subject request).
+type SendBlock struct {
+	Suppressed bool
+	Restricted bool
+}
+
+// SendBlocks reads both in one round trip: it runs right before every provider call.
+func (s *Store) SendBlocks(ctx context.Context, tenantID, phoneHash string) (SendBlock, error) {
+	var b SendBlock
+	err := s.pool.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM control.suppressions WHERE tenant_id = $1 AND phone_hash = $2),
+		       EXISTS (SELECT 1 FROM control.processing_restrictions
+		               WHERE tenant_id = $1 AND phone_hash = $2 AND lifted_at IS NULL)`,
+		tenantID, phoneHash).Scan(&b.Suppressed, &b.Restricted)
+	if err != nil {
+		return SendBlock{}, fmt.Errorf("check suppression and restriction: %w", err)
+	}
+	return b, nil
+}
+
 // ConsentEvent is one row of the consent ledger.
 type ConsentEvent struct {
 	ID         int64
