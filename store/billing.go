@@ -352,6 +352,23 @@ func (s *Store) PruneBillingRecords(ctx context.Context, olderThan time.Time) (i
 	return int(tag.RowsAffected()), nil
 }
 
+// StripeEventRetention is how long a handled event's id is kept to recognise a redelivery:
+// Stripe retries an undelivered event for up to three days, each attempt signed afresh.
+const StripeEventRetention = 30 * 24 * time.Hour
+
+// PruneStripeEvents forgets the ids of events received before olderThan. A cut-off closer than
+// StripeEventRetention to now is refused: a redelivery could then be handled twice.
+func (s *Store) PruneStripeEvents(ctx context.Context, olderThan time.Time) (int, error) {
+	if olderThan.IsZero() || olderThan.After(time.Now().Add(-StripeEventRetention)) {
+		return 0, errors.New("prune stripe events: the cut-off must be at least 30 days ago")
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM control.stripe_events WHERE received_at < $1`, olderThan)
+	if err != nil {
+		return 0, fmt.Errorf("prune stripe events: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // ClaimStripeEvent records a Stripe event id and reports whether it was new. A false answer means
 // the event was already handled (or is being handled by a concurrent delivery that has since
 // committed).

@@ -477,3 +477,26 @@ func TestBillingSchemaCannotHoldCardNumbers(t *testing.T) {
 }
 
 var errRollback = errors.New("rollback")
+
+func TestPruneStripeEventsKeepsThirtyDays(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	for _, id := range []string{"evt_Old1", "evt_New1"} {
+		if _, err := s.ClaimStripeEvent(ctx, id, "invoice.paid"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Pool().Exec(ctx, `UPDATE control.stripe_events SET received_at = now() - interval '40 days' WHERE id = 'evt_Old1'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PruneStripeEvents(ctx, time.Now().Add(-24*time.Hour)); err == nil {
+		t.Fatal("a one-day cut-off was accepted: a redelivery could be handled twice")
+	}
+	n, err := s.PruneStripeEvents(ctx, time.Now().Add(-StripeEventRetention))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want the 40-day-old event", n, err)
+	}
+	if isNew, err := s.ClaimStripeEvent(ctx, "evt_New1", "invoice.paid"); err != nil || isNew {
+		t.Fatalf("the recent event was forgotten: new=%v err=%v", isNew, err)
+	}
+}

@@ -27,12 +27,13 @@ type RetentionSweepResult struct {
 	BillingRecords int
 	DSRRecords     int
 	MessageBodies  int64
+	StripeEvents   int
 }
 
 // RetentionSweep removes what has outlived its retention period: audit payloads after a year
 // (P13; the hashes stay and the logs still verify), billing records after seven years (P14),
-// data-subject request records after 24 months, and message text after each business's chosen
-// retention. Each sweep runs on its own: one failing does not hold the others back.
+// data-subject request records after 24 months, message text after each business's chosen
+// retention, and the ids of handled Stripe events after 30 days. Each sweep runs on its own: one failing does not hold the others back.
 func RetentionSweep(ctx workflow.Context, _ RetentionSweepInput) (RetentionSweepResult, error) {
 	now, scheduled := workflow.GetTypedSearchAttributes(ctx).GetTime(scheduledStartTime)
 	if !scheduled {
@@ -53,6 +54,7 @@ func RetentionSweep(ctx workflow.Context, _ RetentionSweepInput) (RetentionSweep
 		{workflow.ExecuteActivity(actx, sweeps.PruneBillingRecords, in), &res.BillingRecords},
 		{workflow.ExecuteActivity(actx, sweeps.PruneDSRRecords, in), &res.DSRRecords},
 		{workflow.ExecuteActivity(actx, sweeps.BlankOldMessageBodies, in), &res.MessageBodies},
+		{workflow.ExecuteActivity(actx, sweeps.PruneStripeEvents, in), &res.StripeEvents},
 	}
 	var firstErr error
 	for _, f := range futures {

@@ -38,6 +38,8 @@ func TestRetentionSweepRunsEverySweepFromOneInstant(t *testing.T) {
 		func(_ context.Context, in retention.SweepInput) (int, error) { record(in); return 2, nil })
 	env.OnActivity(sweeps.BlankOldMessageBodies, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in retention.SweepInput) (int64, error) { record(in); return 40, nil })
+	env.OnActivity(sweeps.PruneStripeEvents, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in retention.SweepInput) (int, error) { record(in); return 7, nil })
 	env.ExecuteWorkflow(RetentionSweep, RetentionSweepInput{})
 	if env.GetWorkflowError() == nil {
 		t.Fatal("a failed sweep must fail the run")
@@ -50,7 +52,7 @@ func TestRetentionSweepRunsEverySweepFromOneInstant(t *testing.T) {
 	if len(distinct) != 1 || !distinct[start] {
 		t.Fatalf("sweeps counted back from %v, want the run's start %v for all", seen, start)
 	}
-	if len(seen) < 4 {
+	if len(seen) < 5 {
 		t.Fatalf("only %d sweeps ran", len(seen))
 	}
 }

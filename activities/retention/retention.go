@@ -57,6 +57,15 @@ func (r *Retention) PruneDSRRecords(ctx context.Context, in SweepInput) (int, er
 	return r.Store.PruneDSRRecords(ctx, in.Now.AddDate(0, -DSRRecordMonths, 0))
 }
 
+// PruneStripeEvents forgets handled Stripe event ids after 30 days; redeliveries stop after 3.
+func (r *Retention) PruneStripeEvents(ctx context.Context, in SweepInput) (int, error) {
+	cutoff := in.Now.Add(-store.StripeEventRetention)
+	if wall := time.Now().Add(-store.StripeEventRetention); cutoff.After(wall) {
+		cutoff = wall
+	}
+	return r.Store.PruneStripeEvents(ctx, cutoff)
+}
+
 // BlankOldMessageBodies removes message text older than each tenant's retention
 // (message_retention_days in its profile).
 func (r *Retention) BlankOldMessageBodies(ctx context.Context, in SweepInput) (int64, error) {
