@@ -194,7 +194,7 @@ func TestAccessRequestExportsOnlyTheVerifiedNumber(t *testing.T) {
 		t.Fatal("the export holds data of the unverified second number")
 	}
 	var downloads int
-	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM control.audit_entries WHERE log_id = $1 AND action = 'dsr.export_downloaded'`,
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM control.audit_entries WHERE log_id = $1 AND action = 'dsr.export.downloaded'`,
 		st.tenant.ID).Scan(&downloads); err != nil || downloads != 1 {
 		t.Fatalf("export downloads audited: %d (%v)", downloads, err)
 	}

@@ -233,10 +233,12 @@ func (a *dsrAPI) verify(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// download serves an export to whoever holds its link, until it expires; each download is a read
-// of personal data and lands in the tenant's audit log.
+// download serves an export to whoever holds its link, once, until it expires; the download is a
+// read of personal data and lands in the tenant's audit log.
 func (a *dsrAPI) download(w http.ResponseWriter, r *http.Request) {
-	exp, err := a.store.OpenDSRExport(r.Context(), a.keys, r.PathValue("token"), a.now())
+	// Opening marks the export downloaded and writes its audit entry in one transaction, under
+	// this actor.
+	exp, err := a.store.OpenDSRExport(store.WithActor(r.Context(), "export-link"), a.keys, r.PathValue("token"), a.now())
 	if errors.Is(err, store.ErrNotFound) {
 		writeJSONError(w, http.StatusNotFound, "no such export, or its link has expired")
 		return
@@ -244,12 +246,6 @@ func (a *dsrAPI) download(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		a.log.Error("open export failed", slog.String("error", err.Error()))
 		writeJSONError(w, http.StatusServiceUnavailable, "could not open the export; try again")
-		return
-	}
-	if err := recordAccess(store.WithActor(r.Context(), "export-link"), a.store, exp.TenantID, "dsr.export_downloaded",
-		map[string]any{"request_id": exp.RequestID, "export_id": exp.ID}); err != nil {
-		a.log.Error("audit export download failed", slog.String("error", err.Error()))
-		writeJSONError(w, http.StatusServiceUnavailable, "could not record the download; try again")
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")

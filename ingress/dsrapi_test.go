@@ -188,7 +188,7 @@ func TestDSRAPI(t *testing.T) {
 	if resp, err := http.Get(srv.URL + "/dsr/export/not-a-token"); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("a made-up token: %v %v", resp, err)
 	}
-	if got := hh.auditActions(tenant.ID, "dsr.export_downloaded"); len(got) != 1 || !strings.HasSuffix(got[0], "by export-link") {
+	if got := hh.auditActions(tenant.ID, "dsr.export.downloaded"); len(got) != 1 || !strings.HasSuffix(got[0], "by export-link") {
 		t.Fatalf("download audit %v", got)
 	}
 	want := []string{"start access by ", "start deletion by ", "attest +16145550142 by ", "extend by ", "hold by ", "verify +16145550142"}

@@ -155,7 +155,7 @@ func startRequest(ctx context.Context, reqs *lifecycle.Requests, actor string, i
 }
 
 // exportRequest writes an access request's export to a file for the compliance officer handling
-// it; the read is recorded in the tenant's audit log.
+// it; opening it records the read, with the officer's login, in the tenant's audit log.
 func exportRequest(ctx context.Context, conn *connect.Conn, reqs *lifecycle.Requests, requestID, file string, out io.Writer) error {
 	st, err := reqs.State(ctx, requestID)
 	if err != nil {
@@ -167,13 +167,6 @@ func exportRequest(ctx context.Context, conn *connect.Conn, reqs *lifecycle.Requ
 	exp, err := conn.Store.OpenDSRExport(ctx, conn.Keys, st.Exports[0].Token, time.Now())
 	if err != nil {
 		return fmt.Errorf("dsr export: %w", err)
-	}
-	if _, err := conn.Store.AppendAudit(ctx, store.AuditEvent{
-		LogID: exp.TenantID, EventID: fmt.Sprintf("dsr.export_downloaded/%s/%d", requestID, time.Now().UnixNano()), Actor: store.ActorFrom(ctx),
-		Action: "dsr.export_downloaded", OccurredAt: time.Now().UTC(),
-		Payload: []byte(fmt.Sprintf(`{"request_id":%q,"export_id":%d,"via":"cli"}`, requestID, exp.ID)),
-	}); err != nil {
-		return fmt.Errorf("dsr export: audit: %w", err)
 	}
 	if err := os.WriteFile(file, exp.Data, 0o600); err != nil {
 		return fmt.Errorf("dsr export: %w", err)
