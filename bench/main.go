@@ -62,6 +62,7 @@ type options struct {
 	cli         string
 	adminURL    string
 	dbFile      bool
+	only        string
 }
 
 func main() {
@@ -74,6 +75,7 @@ func main() {
 	flag.StringVar(&o.cli, "temporal-cli", envOr("RINGBACK_TEMPORAL_CLI", "bin/temporal"), "Temporal CLI binary")
 	flag.StringVar(&o.adminURL, "database-url", envOr("RINGBACK_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL; a throwaway database is created on it")
 	flag.BoolVar(&o.dbFile, "temporal-file", true, "file-backed dev server (as make dev runs it) rather than in-memory")
+	flag.StringVar(&o.only, "only", "", "run one section alone (latency, security, compliance or quiet) and write no report; for investigating one figure")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -303,6 +305,15 @@ func run(ctx context.Context, o options) error {
 	if o.samples < o.rounds || o.burst < 1 || o.concurrency < 1 || o.rounds < 1 {
 		return errors.New("samples must be ≥ rounds, and burst, concurrency and rounds positive")
 	}
+	switch o.only {
+	case "", "latency", "security", "compliance", "quiet":
+	default:
+		return fmt.Errorf("-only %q: want latency, security, compliance or quiet", o.only)
+	}
+	if o.only != "" {
+		// A partial report must not replace the full one.
+		o.out = ""
+	}
 	if need := 10 + o.samples + o.burst; need > maxCallers {
 		return fmt.Errorf("samples + burst + 10 warm-up calls = %d exceeds the %d distinct callers available", need, maxCallers)
 	}
@@ -415,55 +426,70 @@ func run(ctx context.Context, o options) error {
 	b := &bare{c: c, queue: bareQueue, run: runID}
 	r := &webhookPath{base: srv.URL, fake: fake, client: httpc}
 
-	// Warm up both paths: connections, caches, the tenant lookup.
-	if _, err := latencies(ctx, b, 1_000_000, 10); err != nil {
-		return fmt.Errorf("warm-up bare: %w", err)
+	var report string
+	if o.only == "" || o.only == "latency" {
+		// Warm up both paths: connections, caches, the tenant lookup.
+		if _, err := latencies(ctx, b, 1_000_000, 10); err != nil {
+			return fmt.Errorf("warm-up bare: %w", err)
+		}
+		if _, err := latencies(ctx, r, 0, 10); err != nil {
+			return fmt.Errorf("warm-up real: %w", err)
+		}
+
+		var bareLat, realLat []time.Duration
+		per := o.samples / o.rounds
+		for round := range o.rounds {
+			fmt.Fprintf(os.Stderr, "latency round %d/%d…\n", round+1, o.rounds)
+			l, err := latencies(ctx, b, round*per, per)
+			if err != nil {
+				return fmt.Errorf("bare latency: %w", err)
+			}
+			bareLat = append(bareLat, l...)
+			l, err = latencies(ctx, r, 0, per)
+			if err != nil {
+				return fmt.Errorf("real latency: %w", err)
+			}
+			realLat = append(realLat, l...)
+		}
+		fmt.Fprintln(os.Stderr, "throughput bursts…")
+		bareRate, err := throughput(ctx, b, 500_000, o.burst, o.concurrency)
+		if err != nil {
+			return fmt.Errorf("bare throughput: %w", err)
+		}
+		realRate, err := throughput(ctx, r, 0, o.burst, o.concurrency)
+		if err != nil {
+			return fmt.Errorf("real throughput: %w", err)
+		}
+
+		bf := figures{percentile(bareLat, 0.5), percentile(bareLat, 0.99), bareRate}
+		rf := figures{percentile(realLat, 0.5), percentile(realLat, 0.99), realRate}
+		report = render(o, storage, bf, rf, len(bareLat))
 	}
-	if _, err := latencies(ctx, r, 0, 10); err != nil {
-		return fmt.Errorf("warm-up real: %w", err)
+	if o.only == "" || o.only == "security" {
+		security, err := securityReport(ctx, o.adminURL)
+		if err != nil {
+			return fmt.Errorf("security benchmarks: %w", err)
+		}
+		report += "\n" + security
 	}
 
-	var bareLat, realLat []time.Duration
-	per := o.samples / o.rounds
-	for round := range o.rounds {
-		fmt.Fprintf(os.Stderr, "latency round %d/%d…\n", round+1, o.rounds)
-		l, err := latencies(ctx, b, round*per, per)
+	if o.only == "" || o.only == "compliance" {
+		compliance, err := complianceReport(ctx, o.adminURL)
 		if err != nil {
-			return fmt.Errorf("bare latency: %w", err)
+			return fmt.Errorf("compliance benchmarks: %w", err)
 		}
-		bareLat = append(bareLat, l...)
-		l, err = latencies(ctx, r, 0, per)
-		if err != nil {
-			return fmt.Errorf("real latency: %w", err)
-		}
-		realLat = append(realLat, l...)
+		report += "\n" + compliance
 	}
-	fmt.Fprintln(os.Stderr, "throughput bursts…")
-	bareRate, err := throughput(ctx, b, 500_000, o.burst, o.concurrency)
-	if err != nil {
-		return fmt.Errorf("bare throughput: %w", err)
-	}
-	realRate, err := throughput(ctx, r, 0, o.burst, o.concurrency)
-	if err != nil {
-		return fmt.Errorf("real throughput: %w", err)
-	}
-
-	bf := figures{percentile(bareLat, 0.5), percentile(bareLat, 0.99), bareRate}
-	rf := figures{percentile(realLat, 0.5), percentile(realLat, 0.99), realRate}
-	report := render(o, storage, bf, rf, len(bareLat))
-	security, err := securityReport(ctx, o.adminURL)
-	if err != nil {
-		return fmt.Errorf("security benchmarks: %w", err)
-	}
-	report += "\n" + security
 
 	// Quiet hours at scale (bench/quiet.go): on this dev server, with workers of their own.
-	quiet, err := quietReport(ctx, dev.FrontendHostPort(), o.adminURL, storage)
-	if err != nil {
-		return fmt.Errorf("quiet-hours benchmark: %w", err)
-	}
-	if quiet != "" {
-		report += "\n" + quiet
+	if o.only == "" || o.only == "quiet" {
+		quiet, err := quietReport(ctx, dev.FrontendHostPort(), o.adminURL, storage)
+		if err != nil {
+			return fmt.Errorf("quiet-hours benchmark: %w", err)
+		}
+		if quiet != "" {
+			report += "\n" + quiet
+		}
 	}
 
 	fmt.Print(report)

@@ -10,6 +10,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,7 +55,27 @@ import (
 var (
 	sleepers      = flag.Int("sleepers", quietTargetSleepers, "conversations put to sleep in quiet hours, and bare workflows in their baseline (1,000 with -quick unless set; 0 skips that section)")
 	sleeperStarts = flag.Int("sleeper-concurrency", 32, "starts in flight while putting conversations and bare workflows to sleep")
+	quietBaseline = flag.Bool("quiet-baseline", true, "measure the bare-engine fleet too (with false, only the conversations run and no report is written)")
+	workerExtra   envList
+	workerLogs    = flag.String("worker-logs", "", "directory to keep the quiet-hours workers' logs in (default: a temporary one, removed)")
 )
+
+func init() {
+	flag.Var(&workerExtra, "worker-env", "KEY=VALUE added to the Ringback worker's environment in the quiet-hours section (repeatable), to try a setting")
+}
+
+// envList is a repeatable KEY=VALUE flag.
+type envList []string
+
+func (l *envList) String() string { return strings.Join(*l, " ") }
+
+func (l *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", v)
+	}
+	*l = append(*l, v)
+	return nil
+}
 
 // The issue's targets for this section.
 const (
@@ -176,11 +197,19 @@ type arrivals struct {
 	mu    sync.Mutex
 	first map[string]time.Time
 	total int
-	srv   *httptest.Server
+	// sent holds the Twilio fake's accepted texts per recipient, newest last, for the lookup a
+	// retried send makes before sending again.
+	sent map[string][]sentText
+	srv  *httptest.Server
+}
+
+type sentText struct {
+	sid, from, body string
+	at              time.Time
 }
 
 func newArrivals(twilio bool) *arrivals {
-	a := &arrivals{first: map[string]time.Time{}}
+	a := &arrivals{first: map[string]time.Time{}, sent: map[string][]sentText{}}
 	var n atomic.Int64
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		at := time.Now()
@@ -188,11 +217,19 @@ func newArrivals(twilio bool) *arrivals {
 			http.Error(w, "bad form", http.StatusBadRequest)
 			return
 		}
+		if twilio && r.Method == http.MethodGet {
+			a.list(w, r.Form.Get("To"))
+			return
+		}
 		to := r.PostForm.Get("To")
+		sid := fmt.Sprintf("SM%032d", n.Add(1))
 		a.mu.Lock()
 		a.total++
 		if _, ok := a.first[to]; !ok {
 			a.first[to] = at
+		}
+		if twilio {
+			a.sent[to] = append(a.sent[to], sentText{sid: sid, from: r.PostForm.Get("From"), body: r.PostForm.Get("Body"), at: at})
 		}
 		a.mu.Unlock()
 		if !twilio {
@@ -201,9 +238,26 @@ func newArrivals(twilio bool) *arrivals {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"sid":"SM%032d","status":"queued"}`, n.Add(1))
+		fmt.Fprintf(w, `{"sid":%q,"status":"queued"}`, sid)
 	}))
 	return a
+}
+
+// list answers Twilio's Messages list for one recipient, newest first.
+func (a *arrivals) list(w http.ResponseWriter, to string) {
+	a.mu.Lock()
+	var msgs []map[string]string
+	for i := len(a.sent[to]) - 1; i >= 0; i-- {
+		m := a.sent[to][i]
+		msgs = append(msgs, map[string]string{"sid": m.sid, "to": to, "from": m.from, "body": m.body,
+			"date_created": m.at.UTC().Format(time.RFC1123Z)})
+	}
+	a.mu.Unlock()
+	if msgs == nil {
+		msgs = []map[string]string{}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"messages": msgs, "page": 0, "page_size": 50})
 }
 
 // counts returns the distinct recipients reached and the posts received.
@@ -947,6 +1001,16 @@ func measureFleet(ctx context.Context, name string, f sleeperFleet, w *workerPro
 	return fig, nil
 }
 
+// middle is the median of samples taken in order (sorted here, on a copy).
+func middle(xs []int64) int64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
 // medianPerSecond counts sorted arrivals in one-second buckets from the first and returns the
 // median of the full buckets (the last, partial one is left out); with none full, the rate over
 // the whole span.
@@ -1026,6 +1090,13 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
+	logDir := tmp
+	if *workerLogs != "" {
+		logDir = *workerLogs
+		if err := os.MkdirAll(logDir, 0o755); err != nil {
+			return "", err
+		}
+	}
 	fmt.Fprintln(os.Stderr, "quiet hours: building the worker…")
 	workerBin := filepath.Join(tmp, "worker")
 	build := exec.CommandContext(ctx, "go", "build", "-o", workerBin, "github.com/ringback/ringback/worker")
@@ -1078,20 +1149,23 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 
 	// The baseline first: the real fleet then runs on a server that already holds it, which
 	// can only flatter the baseline.
-	sink := newArrivals(false)
-	defer sink.srv.Close()
-	bareQueue := "bench-sleep-bare-" + run
-	bw, err := startWorkerProc(ctx, "bare", self, workerEnv(benchRoleEnv+"="+bareSleeperRole, "TEMPORAL_ADDRESS="+hostPort,
-		"RINGBACK_TASK_QUEUE="+bareQueue, sleeperSinkEnv+"="+sink.srv.URL), filepath.Join(tmp, "bare-worker.log"))
-	if err != nil {
-		return "", err
+	var bf fleetFigures
+	if *quietBaseline {
+		sink := newArrivals(false)
+		defer sink.srv.Close()
+		bareQueue := "bench-sleep-bare-" + run
+		bw, err := startWorkerProc(ctx, "bare", self, workerEnv(benchRoleEnv+"="+bareSleeperRole, "TEMPORAL_ADDRESS="+hostPort,
+			"RINGBACK_TASK_QUEUE="+bareQueue, sleeperSinkEnv+"="+sink.srv.URL), filepath.Join(logDir, "bare-worker.log"))
+		if err != nil {
+			return "", err
+		}
+		defer bw.stop()
+		bf, err = measureFleet(ctx, "bare engine", &bareFleet{c: plain, queue: bareQueue, run: run}, bw, sink, n, conc)
+		if err != nil {
+			return "", fmt.Errorf("bare sleepers: %w", err)
+		}
+		bw.stop()
 	}
-	defer bw.stop()
-	bf, err := measureFleet(ctx, "bare engine", &bareFleet{c: plain, queue: bareQueue, run: run}, bw, sink, n, conc)
-	if err != nil {
-		return "", fmt.Errorf("bare sleepers: %w", err)
-	}
-	bw.stop()
 
 	zone, loc, err := pickCallerZone(time.Now())
 	if err != nil {
@@ -1119,12 +1193,13 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 		"TWILIO_API_URL=" + twilio.srv.URL, "RINGBACK_PHONE_HASH_KEY=" + quietHashKey, "RINGBACK_MODEL_URL=none",
 		"RINGBACK_QUIET_HOURS=enforce", "RINGBACK_MASTER_KEY=" + base64.StdEncoding.EncodeToString([]byte(quietMasterKey)),
 	}
+	realEnv = append(realEnv, workerExtra...)
 	// What the worker will read from that environment, for the report (its cache size).
 	realCfg, err := config.Load(lookupEnv(realEnv), config.Worker)
 	if err != nil {
 		return "", fmt.Errorf("the worker's environment: %w", err)
 	}
-	rw, err := startWorkerProc(ctx, "ringback", workerBin, workerEnv(realEnv...), filepath.Join(tmp, "worker.log"))
+	rw, err := startWorkerProc(ctx, "ringback", workerBin, workerEnv(realEnv...), filepath.Join(logDir, "worker.log"))
 	if err != nil {
 		return "", err
 	}
@@ -1136,6 +1211,13 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 		return "", fmt.Errorf("conversations: %w", err)
 	}
 	rw.stop()
+	if !*quietBaseline {
+		fmt.Fprintf(os.Stderr, "conversations alone (no baseline): asleep at %.1f/s, RSS asleep median %d MB, wake-up peak %d MB, "+
+			"first text %s after the wake-up, drained in %s (%.1f/s, median second %.0f), %d lost, %d twice, %d early\n",
+			rf.sleepRate, middle(rf.asleepRSS)/1e6, rf.wakeRSSPeak/1e6, rf.firstAfter.Round(time.Millisecond), rf.drainedIn.Round(time.Millisecond),
+			rf.rate, rf.medianSecond, rf.lost, rf.twice, rf.early)
+		return "", nil
+	}
 
 	return renderQuiet(quietRun{n: n, conc: conc, storage: storage, started: started, loadBefore: loadBefore, loadAfter: loadAverage(),
 		zone: zone, loc: loc, window: fleet.window["main"], cacheSize: realCfg.WorkflowCacheSize, bare: bf, real: rf}), nil

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -28,12 +29,22 @@ type Store struct {
 	auditSigner atomic.Pointer[note.Signer]
 }
 
-// Open connects to databaseURL and checks the connection.
+// DefaultMaxConns is the pool size when DATABASE_URL does not set pool_max_conns. pgx's own
+// default, four connections on a small machine, starves a worker whose hundred workflow tasks in
+// flight each run a few short transactions in local activities: a wake-up of thousands of
+// conversations at 08:00 then queues for connections until tasks outlive their timeout.
+const DefaultMaxConns = 16
+
+// Open connects to databaseURL and checks the connection. The pool holds DefaultMaxConns
+// connections unless the URL sets pool_max_conns.
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// The URL may carry a password; do not echo it.
 		return nil, errors.New("open database: DATABASE_URL is not a valid PostgreSQL URL")
+	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

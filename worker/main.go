@@ -93,7 +93,16 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 
 	// Process-wide, and read when the first worker starts.
 	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
-	w := sdkworker.New(conn.Temporal, cfg.TaskQueue, sdkworker.Options{})
+	w := sdkworker.New(conn.Temporal, cfg.TaskQueue, sdkworker.Options{
+		MaxConcurrentWorkflowTaskExecutionSize:  cfg.WorkerConcurrency,
+		MaxConcurrentLocalActivityExecutionSize: cfg.WorkerConcurrency,
+		// Separate pollers for the sticky and the normal queue. With the default mixed pollers,
+		// a wake-up of thousands of conversations at 08:00 starves the normal queue: cached
+		// conversations' tasks flood the sticky queue, the ones not taken within its 5 s move to
+		// the normal queue, and every poller keeps long-polling the now empty sticky queue on the
+		// strength of its last backlog report, for up to a minute at a time.
+		WorkflowTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{}),
+	})
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)
 	w.RegisterWorkflow(workflows.TenantWebhook)

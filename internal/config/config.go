@@ -83,6 +83,13 @@ type Config struct {
 	// history when it next has work.
 	WorkflowCacheSize int
 
+	// WorkerConcurrency bounds the workflow tasks the worker runs at once, and the local
+	// activities inside them. Every task must finish within its 10-second timeout, and the ones
+	// that wake at 08:00 each run a few short transactions; past what the database pool serves in
+	// that time, extra tasks in flight only wait for connections until they time out and are
+	// retried, for everyone. Tasks beyond the bound wait on the server, where no clock runs.
+	WorkerConcurrency int
+
 	// IgnoreQuietHours lets automated texts go out at any hour (RINGBACK_QUIET_HOURS=off). Only
 	// dev may set it: a developer's sandbox at night, or tests that run whatever the clock says.
 	IgnoreQuietHours bool
@@ -255,6 +262,9 @@ func Load(lookup Lookup, role Role) (Config, error) {
 	}
 	if c.WorkflowCacheSize, err = strconv.Atoi(get("RINGBACK_WORKFLOW_CACHE_SIZE", "2000")); err != nil || c.WorkflowCacheSize < 1 {
 		errs = append(errs, errors.New("RINGBACK_WORKFLOW_CACHE_SIZE: a positive number of workflow executions"))
+	}
+	if c.WorkerConcurrency, err = strconv.Atoi(get("RINGBACK_WORKER_CONCURRENCY", "64")); err != nil || c.WorkerConcurrency < 1 {
+		errs = append(errs, errors.New("RINGBACK_WORKER_CONCURRENCY: a positive number of workflow tasks"))
 	}
 	switch v := get("RINGBACK_WEBHOOK_ALLOW_PRIVATE", "false"); {
 	case v == "false":
