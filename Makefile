@@ -2,6 +2,7 @@
 #   make dev                       run the whole stack locally (Ctrl-C stops it)
 #   make test                      gofmt, vet, staticcheck, go test -race ./...
 #   make test ARGS='-short'        extra go test flags and/or packages
+#   make faults                    fault suite at full size (kills, restarts, outages) and every fuzz target
 #   make bench                     webhook→text vs bare engine, audit log and codec; writes docs/performance.md
 #   make build                     bin/worker bin/starter bin/ringback
 #   make lint                      gofmt, vet, staticcheck
@@ -13,13 +14,16 @@ export GOTOOLCHAIN := local
 
 ARGS ?=
 
-.PHONY: dev test bench build lint clean
+.PHONY: dev test faults bench build lint clean
 
 dev:
 	scripts/dev.sh
 
 test:
 	scripts/test.sh $(ARGS)
+
+faults:
+	scripts/faults.sh $(ARGS)
 
 bench:
 	scripts/bench.sh $(ARGS)

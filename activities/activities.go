@@ -319,6 +319,24 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 	case store.OutboxFailed:
 		return SendSMSResult{}, temporal.NewNonRetryableApplicationError("send sms: rejected earlier", ErrTypeSMSRejected, nil)
 	}
+	msg := sms.Message{TenantID: in.TenantID, From: in.From, To: in.To, Body: in.Body, IdempotencyKey: key}
+	// A pending row claimed before means an earlier attempt may have reached the provider and
+	// been lost before it was recorded: ask the provider before sending again.
+	if finder, ok := a.SMS.(sms.Finder); ok && entry.Attempts > 1 {
+		id, found, err := finder.Find(ctx, msg, entry.ClaimedAt)
+		if err != nil {
+			return SendSMSResult{}, err
+		}
+		if found {
+			if err := a.Store.CompleteOutbox(ctx, store.SentMessage{
+				Key: key, TenantID: in.TenantID, ConversationID: in.ConversationID, Body: in.Body,
+				ProviderMessageID: id, SentAt: a.now(),
+			}); err != nil {
+				return SendSMSResult{}, err
+			}
+			return SendSMSResult{ProviderMessageID: id, AlreadySent: true}, nil
+		}
+	}
 	// Consent is checked here, at the last moment before the provider call, so a STOP that
 	// arrived while the workflow slept or an AI turn ran always wins.
 	if !in.ConsentReply && !in.StaffAlert {
@@ -339,7 +357,7 @@ func (a *Activities) SendSMS(ctx context.Context, in SendSMSInput) (SendSMSResul
 			return SendSMSResult{Suppressed: true, Restricted: block.Restricted && !block.Suppressed}, nil
 		}
 	}
-	id, err := a.SMS.Send(ctx, sms.Message{TenantID: in.TenantID, From: in.From, To: in.To, Body: in.Body, IdempotencyKey: key})
+	id, err := a.SMS.Send(ctx, msg)
 	if err != nil {
 		var perm *sms.PermanentError
 		if errors.As(err, &perm) {

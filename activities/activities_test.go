@@ -34,6 +34,11 @@ type fakeSender struct {
 	mu   sync.Mutex
 	sent []sms.Message
 	err  error
+	// loseReply makes the provider accept a text and the answer never arrive, as when the
+	// worker dies or the connection drops between the two.
+	loseReply bool
+	accepted  []sms.Message
+	lookups   int
 }
 
 func (f *fakeSender) Send(_ context.Context, m sms.Message) (string, error) {
@@ -43,7 +48,24 @@ func (f *fakeSender) Send(_ context.Context, m sms.Message) (string, error) {
 	if f.err != nil {
 		return "", f.err
 	}
+	f.accepted = append(f.accepted, m)
+	if f.loseReply {
+		return "", errors.New("twilio: transport: read: connection reset by peer")
+	}
 	return "SM-fake-" + m.IdempotencyKey, nil
+}
+
+// Find answers from what the provider accepted, as Twilio's message list does.
+func (f *fakeSender) Find(_ context.Context, m sms.Message, _ time.Time) (string, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups++
+	for _, a := range f.accepted {
+		if a.To == m.To && a.From == m.From && a.Body == m.Body {
+			return "SM-fake-" + a.IdempotencyKey, true, nil
+		}
+	}
+	return "", false, nil
 }
 
 func (f *fakeSender) count() int {
@@ -267,6 +289,41 @@ func TestSendSMSTransientFailure(t *testing.T) {
 	}
 	if f.sender.count() != 2 || f.outboxStatus(t, key) != store.OutboxSent || f.outboundMessages(t, key) != 1 {
 		t.Errorf("after the retry: %d sends, outbox %q, %d messages", f.sender.count(), f.outboxStatus(t, key), f.outboundMessages(t, key))
+	}
+}
+
+// TestSendSMSReconcilesALostAcceptance: the provider accepted the first attempt but its answer
+// was lost, so the outbox row stayed pending. The retry finds the accepted text at the provider,
+// records it, and does not text the caller again.
+func TestSendSMSReconcilesALostAcceptance(t *testing.T) {
+	f := newFixture(t)
+	conv := f.openConversation(t, "run-1")
+	key := IdempotencyKey(f.workflowID, "run-1", "first-text")
+	f.sender.loseReply = true
+	if _, err := f.sendSMS(conv, "first-text"); err == nil {
+		t.Fatal("the first attempt succeeded; its answer was meant to be lost")
+	}
+	if s := f.outboxStatus(t, key); s != store.OutboxPending {
+		t.Fatalf("outbox status after the lost answer = %q, want pending", s)
+	}
+
+	f.sender.loseReply = false
+	res, err := f.sendSMS(conv, "first-text")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.AlreadySent || res.ProviderMessageID != "SM-fake-"+key {
+		t.Fatalf("retry = %+v, want the first attempt's message, already sent", res)
+	}
+	if n := f.sender.count(); n != 1 {
+		t.Fatalf("the provider was asked to send %d times, want once", n)
+	}
+	if f.outboxStatus(t, key) != store.OutboxSent || f.outboundMessages(t, key) != 1 {
+		t.Fatalf("outbox %q with %d stored messages, want sent and one", f.outboxStatus(t, key), f.outboundMessages(t, key))
+	}
+	// A first attempt asks nothing of the provider's list: lookups are for retries only.
+	if f.sender.lookups != 1 {
+		t.Fatalf("%d lookups, want the retry's one", f.sender.lookups)
 	}
 }
 

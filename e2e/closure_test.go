@@ -43,9 +43,9 @@ func (st *stack) closureStatus(t *testing.T) workflows.ClosureState {
 
 func (st *stack) textsTo(number string) []string {
 	var out []string
-	for _, m := range st.twilio.sent() {
-		if m["To"] == number {
-			out = append(out, m["Body"])
+	for _, m := range st.twilio.Texts() {
+		if m.To == number {
+			out = append(out, m.Body)
 		}
 	}
 	return out

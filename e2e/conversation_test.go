@@ -21,6 +21,7 @@ import (
 	"github.com/ringback/ringback/internal/config"
 	"github.com/ringback/ringback/internal/stdwebhook"
 	"github.com/ringback/ringback/internal/testenv"
+	"github.com/ringback/ringback/internal/twiliofake"
 	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
 	"github.com/ringback/ringback/workflows"
@@ -30,38 +31,6 @@ const (
 	e2eAccountSID = "AC0123456789abcdef0123456789abcdef"
 	e2eAuthToken  = "0123456789abcdef0123456789abcdef"
 )
-
-// twilioFake records every text Ringback asks Twilio to send.
-type twilioFake struct {
-	mu    sync.Mutex
-	texts []map[string]string
-	srv   *httptest.Server
-}
-
-func newTwilioFake(t *testing.T) *twilioFake {
-	f := &twilioFake{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/2010-04-01/Accounts/"+e2eAccountSID+"/Messages.json" || r.ParseForm() != nil {
-			http.Error(w, `{"code":20404,"message":"not found","status":404}`, http.StatusNotFound)
-			return
-		}
-		f.mu.Lock()
-		f.texts = append(f.texts, map[string]string{"To": r.PostForm.Get("To"), "From": r.PostForm.Get("From"), "Body": r.PostForm.Get("Body")})
-		n := len(f.texts)
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"sid":"SM%032d","status":"queued"}`, n)
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *twilioFake) sent() []map[string]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]map[string]string(nil), f.texts...)
-}
 
 // modelFake is an OpenAI-compatible chat endpoint. The primary fails every request, so every
 // turn goes to the fallback, which plays a model that looks up times, offers one, and books it
@@ -181,12 +150,19 @@ func (f *webhookFake) events() []map[string]any {
 type stack struct {
 	base     string
 	temporal string
-	twilio   *twilioFake
+	twilio   *twiliofake.Server
 	hook     *webhookFake
 	cli      string
 	env      []string
 	dbURL    string
 	tenant   struct{ ID string }
+}
+
+// newTwilioFake is Twilio for the stack's worker, stopped when the test ends.
+func newTwilioFake(t *testing.T) *twiliofake.Server {
+	f := twiliofake.New(e2eAccountSID, e2eAuthToken)
+	t.Cleanup(f.Close)
+	return f
 }
 
 func startStack(t *testing.T, extraEnv ...string) *stack {
@@ -208,7 +184,7 @@ func startStack(t *testing.T, extraEnv ...string) *stack {
 		"RINGBACK_PUBLIC_URL="+base,
 		"TWILIO_ACCOUNT_SID="+e2eAccountSID,
 		"TWILIO_AUTH_TOKEN="+e2eAuthToken,
-		"TWILIO_API_URL="+st.twilio.srv.URL,
+		"TWILIO_API_URL="+st.twilio.URL,
 		"RINGBACK_PHONE_HASH_KEY=e2e-phone-hash-key-0123456789abcdef",
 		"RINGBACK_WEBHOOK_ALLOW_PRIVATE=true",
 	)
@@ -255,25 +231,25 @@ func TestConversationBooksThroughTheMaskedFallback(t *testing.T) {
 			t.Fatalf("simulate %v: %v\n%s", args, err, out)
 		}
 	}
-	textsTo := func(n int) []map[string]string {
+	textsTo := func(n int) []twiliofake.Text {
 		t.Helper()
-		eventually(t, fmt.Sprintf("%d texts to the caller", n), func() bool { return len(twilio.sent()) >= n })
-		return twilio.sent()
+		eventually(t, fmt.Sprintf("%d texts to the caller", n), func() bool { return len(twilio.Texts()) >= n })
+		return twilio.Texts()
 	}
 
 	simulate("call", "--from", caller, "--to", "+15005550006")
-	if first := textsTo(1)[0]; first["To"] != caller || !strings.Contains(first["Body"], "Demo Salon") {
+	if first := textsTo(1)[0]; first.To != caller || !strings.Contains(first.Body, "Demo Salon") {
 		t.Fatalf("first text = %+v", first)
 	}
 	simulate("sms", "--from", caller, "--to", "+15005550006", "--body",
 		"Hi, I'm Dana Whitfield. Can I book an appointment? Reach me at dana.whitfield@example.com or 614-555-0142")
-	offer := textsTo(2)[1]["Body"]
+	offer := textsTo(2)[1].Body
 	slot := localTime.FindString(offer)
 	if slot == "" || !strings.Contains(offer, "Thanks Dana Whitfield!") {
 		t.Fatalf("offer = %q: the fallback's placeholders should be mapped back and a time offered", offer)
 	}
 	simulate("sms", "--from", caller, "--to", "+15005550006", "--body", "Yes, that works")
-	confirmation := textsTo(3)[2]["Body"]
+	confirmation := textsTo(3)[2].Body
 	if !strings.HasPrefix(confirmation, "You're booked: Appointment on") {
 		t.Fatalf("confirmation = %q", confirmation)
 	}

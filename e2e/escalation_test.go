@@ -29,12 +29,12 @@ func TestEscalationReachesTheOwnerWhoTakesItOver(t *testing.T) {
 	var toCaller, toOwner string
 	eventually(t, "the holding text and the owner's alert", func() bool {
 		toCaller, toOwner = "", ""
-		for _, m := range st.twilio.sent() {
-			switch m["To"] {
+		for _, m := range st.twilio.Texts() {
+			switch m.To {
 			case caller:
-				toCaller = m["Body"]
+				toCaller = m.Body
 			case owner:
-				toOwner = m["Body"]
+				toOwner = m.Body
 			}
 		}
 		return toCaller != "" && toOwner != ""

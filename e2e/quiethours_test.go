@@ -52,7 +52,7 @@ func TestStopDuringQuietHoursSendsNothing(t *testing.T) {
 		err := conn.QueryRow(context.Background(), `SELECT stage FROM `+conversations).Scan(&stage)
 		return err == nil && stage == "quiet_hours"
 	})
-	if n := len(st.twilio.sent()); n != 0 {
+	if n := len(st.twilio.Texts()); n != 0 {
 		t.Fatalf("%d texts sent at night", n)
 	}
 	if out, err := run(t, st.cli, st.env, "simulate", "sms", "--from", caller, "--to", "+15005550006", "--body", "stop"); err != nil {
@@ -64,8 +64,8 @@ func TestStopDuringQuietHoursSendsNothing(t *testing.T) {
 		return err == nil && closed
 	})
 	confirmation := optout.Confirmation(optout.OptOut, "Demo Salon")
-	eventually(t, "the confirmation", func() bool { return len(st.twilio.sent()) == 1 })
-	if got := st.twilio.sent(); got[0]["To"] != caller || got[0]["Body"] != confirmation {
+	eventually(t, "the confirmation", func() bool { return len(st.twilio.Texts()) == 1 })
+	if got := st.twilio.Texts(); got[0].To != caller || got[0].Body != confirmation {
 		t.Fatalf("texts = %v, want only the confirmation", got)
 	}
 	st.recordHistory(t, st.conversationID(t, caller), fmt.Sprintf("conversation_%s", "stop_during_quiet_hours"))

@@ -76,17 +76,17 @@ func TestStopRacingAnInFlightTurnWins(t *testing.T) {
 			return err == nil && open == 0
 		})
 		eventually(t, fmt.Sprintf("round %d: the confirmation", i), func() bool {
-			for _, m := range st.twilio.sent() {
-				if m["To"] == caller && m["Body"] == confirmation {
+			for _, m := range st.twilio.Texts() {
+				if m.To == caller && m.Body == confirmation {
 					return true
 				}
 			}
 			return false
 		})
 		var to []string
-		for _, m := range st.twilio.sent() {
-			if m["To"] == caller {
-				to = append(to, m["Body"])
+		for _, m := range st.twilio.Texts() {
+			if m.To == caller {
+				to = append(to, m.Body)
 			}
 		}
 		if len(to) != 1 {

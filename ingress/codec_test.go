@@ -73,7 +73,7 @@ func encrypted(ps []*commonpb.Payload) []*commonpb.Payload {
 func TestHistoriesAreEncryptedAtRest(t *testing.T) {
 	h := newHarness(t)
 	h.post("/twilio/voice/status", callForm(sid("CA", 30), "no-answer"))
-	h.eventually("the first text", func() bool { return len(h.twilio.texts()) == 1 })
+	h.eventually("the first text", func() bool { return len(h.twilio.Texts()) == 1 })
 	if resp := h.post("/twilio/sms", smsForm(sid("SM", 30), "my email is jo@example.com")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("sms answered %d", resp.StatusCode)
 	}
@@ -124,7 +124,7 @@ func TestDestroyingATenantsKeysShredsOpenAndClosedHistories(t *testing.T) {
 	otherCall := callForm(sid("CA", 42), "no-answer")
 	otherCall["To"] = "+15005550007"
 	h.post("/twilio/voice/status", otherCall)
-	h.eventually("three first texts", func() bool { return len(h.twilio.texts()) == 3 })
+	h.eventually("three first texts", func() bool { return len(h.twilio.Texts()) == 3 })
 	closedID, _ := workflows.ConversationWorkflowID(h.tenant.ID, h.hasher.Hash("+16145550124"))
 	if err := h.tc.TerminateWorkflow(ctx, closedID, "", "closed for the test"); err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func (h *harness) codecRequest(path, auth, origin string, body []byte) *http.Res
 func TestCodecEndpointServesOpsOnly(t *testing.T) {
 	h := newHarness(t)
 	h.post("/twilio/voice/status", callForm(sid("CA", 50), "no-answer"))
-	h.eventually("the first text", func() bool { return len(h.twilio.texts()) == 1 })
+	h.eventually("the first text", func() bool { return len(h.twilio.Texts()) == 1 })
 	enc := encrypted(h.historyPayloads(h.workflowID()))
 	body, err := protojson.Marshal(&commonpb.Payloads{Payloads: enc})
 	if err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/ringback/ringback/internal/temporalclient"
 	"github.com/ringback/ringback/internal/tenantspec"
 	"github.com/ringback/ringback/internal/testenv"
+	"github.com/ringback/ringback/internal/twiliofake"
 	"github.com/ringback/ringback/internal/twiliosig"
 	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
@@ -46,48 +47,6 @@ const (
 	callerPhone   = "+16145550123"
 )
 
-// sentText is what the Twilio fake received.
-type sentText struct {
-	To, From, Body string
-}
-
-// fakeTwilio records Messages.json requests, the only Twilio endpoint Ringback calls.
-type fakeTwilio struct {
-	mu   sync.Mutex
-	sent []sentText
-	srv  *httptest.Server
-}
-
-func newFakeTwilio(t *testing.T) *fakeTwilio {
-	f := &fakeTwilio{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/2010-04-01/Accounts/"+accountSID+"/Messages.json" {
-			http.Error(w, `{"code":20404,"message":"not found","status":404}`, http.StatusNotFound)
-			return
-		}
-		if user, pass, ok := r.BasicAuth(); !ok || user != accountSID || pass != authToken {
-			http.Error(w, `{"code":20003,"message":"auth","status":401}`, http.StatusUnauthorized)
-			return
-		}
-		_ = r.ParseForm()
-		f.mu.Lock()
-		f.sent = append(f.sent, sentText{To: r.PostForm.Get("To"), From: r.PostForm.Get("From"), Body: r.PostForm.Get("Body")})
-		n := len(f.sent)
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"sid":"SM%032d","status":"queued"}`, n)
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *fakeTwilio) texts() []sentText {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]sentText(nil), f.sent...)
-}
-
 // harness is a starter wired to a real Temporal dev server, a real PostgreSQL database and an
 // in-process worker whose Twilio client talks to the fake.
 type harness struct {
@@ -98,7 +57,7 @@ type harness struct {
 	raw     sdkclient.Client // no codec: sees payloads as the server stores them
 	keys    *keyring.Keyring
 	codec   *codec.Codec
-	twilio  *fakeTwilio
+	twilio  *twiliofake.Server
 	tenant  store.Tenant
 	hasher  *phone.Hasher
 	logs    *syncBuffer
@@ -150,8 +109,9 @@ func newHarnessWith(t *testing.T, configure func(*config.Config)) *harness {
 	}
 	t.Cleanup(tc.Close)
 
-	fake := newFakeTwilio(t)
-	sender, err := sms.NewTwilio(sms.TwilioOptions{AccountSID: accountSID, AuthToken: authToken, APIURL: fake.srv.URL})
+	fake := twiliofake.New(accountSID, authToken)
+	t.Cleanup(fake.Close)
+	sender, err := sms.NewTwilio(sms.TwilioOptions{AccountSID: accountSID, AuthToken: authToken, APIURL: fake.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,8 +28,8 @@ func TestMissedCallTextsTheCallerOnce(t *testing.T) {
 	if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, "text/xml") {
 		t.Fatalf("content type %q", got)
 	}
-	h.eventually("the first text", func() bool { return len(h.twilio.texts()) == 1 })
-	text := h.twilio.texts()[0]
+	h.eventually("the first text", func() bool { return len(h.twilio.Texts()) == 1 })
+	text := h.twilio.Texts()[0]
 	if text.To != callerPhone || text.From != businessPhone || !strings.Contains(text.Body, "Demo Plumbing") {
 		t.Fatalf("first text = %+v", text)
 	}
@@ -54,7 +54,7 @@ func TestMissedCallTextsTheCallerOnce(t *testing.T) {
 	}
 	h.eventually("the second call", func() bool { return h.state().MissedCalls == 2 })
 
-	if n := len(h.twilio.texts()); n != 1 {
+	if n := len(h.twilio.Texts()); n != 1 {
 		t.Fatalf("caller received %d texts, want 1", n)
 	}
 	if got := h.runID(); got != run {
@@ -120,7 +120,7 @@ func TestWebhooksWithoutAValidSignatureAreRefused(t *testing.T) {
 	if run := h.runID(); run != "" {
 		t.Fatalf("a refused webhook started run %s", run)
 	}
-	if n := len(h.twilio.texts()); n != 0 {
+	if n := len(h.twilio.Texts()); n != 0 {
 		t.Fatalf("%d texts sent after refused webhooks", n)
 	}
 }
@@ -199,10 +199,10 @@ func TestInboundTextStartsAConversationAndIsStoredOnce(t *testing.T) {
 			t.Fatalf("sms answered %d", resp.StatusCode)
 		}
 	}
-	h.eventually("the answer", func() bool { return len(h.twilio.texts()) == 1 })
+	h.eventually("the answer", func() bool { return len(h.twilio.Texts()) == 1 })
 	// The harness's worker has no model, so the scripted flow answers, offering the default
 	// profile's one service.
-	if body := h.twilio.texts()[0].Body; !strings.Contains(body, "Appointment") {
+	if body := h.twilio.Texts()[0].Body; !strings.Contains(body, "Appointment") {
 		t.Fatalf("answer = %q", body)
 	}
 	st := h.state()
@@ -233,7 +233,7 @@ func TestInboundTextStartsAConversationAndIsStoredOnce(t *testing.T) {
 func TestInboundTextJoinsTheOpenConversation(t *testing.T) {
 	h := newHarness(t)
 	h.post("/twilio/voice/status", callForm(sid("CA", 20), "no-answer"))
-	h.eventually("the first text", func() bool { return len(h.twilio.texts()) == 1 })
+	h.eventually("the first text", func() bool { return len(h.twilio.Texts()) == 1 })
 	run := h.runID()
 	if resp := h.post("/twilio/sms", smsForm(sid("SM", 20), "Yes please, a leaking tap")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("sms answered %d", resp.StatusCode)
@@ -247,8 +247,8 @@ func TestInboundTextJoinsTheOpenConversation(t *testing.T) {
 		t.Fatalf("text started a new run %s (was %s)", got, run)
 	}
 	// The text is answered in the same conversation; it never earns a second greeting.
-	first := h.twilio.texts()[0].Body
-	for _, m := range h.twilio.texts()[1:] {
+	first := h.twilio.Texts()[0].Body
+	for _, m := range h.twilio.Texts()[1:] {
 		if m.Body == first {
 			t.Fatalf("the caller was greeted twice: %q", first)
 		}
@@ -345,7 +345,7 @@ func TestStopStartAndHelp(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	hash := h.hasher.Hash(callerPhone)
-	texts := func() int { return len(h.twilio.texts()) }
+	texts := func() int { return len(h.twilio.Texts()) }
 	h.post("/twilio/voice/status", callForm(sid("CA", 400), "no-answer"))
 	h.eventually("the first text", func() bool { return texts() == 1 })
 
@@ -358,7 +358,7 @@ func TestStopStartAndHelp(t *testing.T) {
 		t.Fatalf("suppressed right after STOP = %v, %v", ok, err)
 	}
 	h.eventually("the opt-out confirmation", func() bool { return texts() == 2 })
-	if body := h.twilio.texts()[1].Body; !strings.Contains(body, "unsubscribed") || !strings.Contains(body, "Demo Plumbing") {
+	if body := h.twilio.Texts()[1].Body; !strings.Contains(body, "unsubscribed") || !strings.Contains(body, "Demo Plumbing") {
 		t.Fatalf("confirmation = %q", body)
 	}
 	h.eventually("the conversation to close", func() bool {
@@ -392,7 +392,7 @@ func TestStopStartAndHelp(t *testing.T) {
 	h.eventually("the opt-in confirmation", func() bool { return texts() == 3 })
 	h.post("/twilio/sms", smsForm(sid("SM", 403), "HELP"))
 	h.eventually("the HELP answer", func() bool { return texts() == 4 })
-	if body := h.twilio.texts()[3].Body; !strings.Contains(body, "Demo Plumbing") || !strings.Contains(body, "STOP") {
+	if body := h.twilio.Texts()[3].Body; !strings.Contains(body, "Demo Plumbing") || !strings.Contains(body, "STOP") {
 		t.Fatalf("HELP answer = %q", body)
 	}
 	// A bare YES from a subscribed caller is an ordinary answer, not a keyword.
@@ -414,7 +414,7 @@ func TestStopStartAndHelp(t *testing.T) {
 	if got := strings.Join(kinds, " "); got != "opt_out opt_out opt_in" {
 		t.Fatalf("keyword consent events = %q, want one per keyword message", got)
 	}
-	for _, text := range h.twilio.texts() {
+	for _, text := range h.twilio.Texts() {
 		if text.To != callerPhone || text.From != businessPhone {
 			t.Fatalf("text addressed %+v", text)
 		}

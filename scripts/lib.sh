@@ -314,6 +314,16 @@ rb_drop_database() {
 	psql "$admin" -X -q -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null
 }
 
+# rb_ensure_postgres_binaries makes sure initdb and pg_ctl exist (the fault
+# suite runs a PostgreSQL cluster of its own so that it can restart it),
+# installing the server package when they do not.
+rb_ensure_postgres_binaries() {
+	if command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+		return 0
+	fi
+	rb_apt_install postgresql
+}
+
 # rb_ensure_temporal_cli builds bin/temporal (Temporal CLI with its embedded
 # dev server) from the separate module in tools/temporal unless it exists,
 # and exports RINGBACK_TEMPORAL_CLI. An executable already named by

@@ -26,6 +26,7 @@ ensure_test_env() {
 	# Test helpers create and drop their own database per test package on
 	# this server.
 	export RINGBACK_TEST_DATABASE_URL=$RB_PG_ADMIN_URL
+	rb_ensure_postgres_binaries
 	rb_ensure_temporal_cli
 	rb_ensure_stripe_mock
 }

@@ -20,6 +20,9 @@ type OutboxEntry struct {
 	Status            string
 	Attempts          int
 	ProviderMessageID string
+	// ClaimedAt is when the first attempt claimed the row: a provider-side record of the effect
+	// cannot be older.
+	ClaimedAt time.Time
 }
 
 // ClaimOutbox registers an attempt at the side effect identified by key and returns its state
@@ -33,7 +36,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, key, tenantID, recipientHash st
 		ON CONFLICT (idempotency_key) DO UPDATE
 			SET attempts = control.outbox.attempts + CASE WHEN control.outbox.status = 'pending' THEN 1 ELSE 0 END,
 			    updated_at = now()
-		RETURNING status, attempts, provider_message_id`, key, tenantID, recipientHash).Scan(&e.Status, &e.Attempts, &provider)
+		RETURNING status, attempts, provider_message_id, created_at`, key, tenantID, recipientHash).Scan(&e.Status, &e.Attempts, &provider, &e.ClaimedAt)
 	if err != nil {
 		return OutboxEntry{}, fmt.Errorf("claim outbox %s: %w", key, err)
 	}

@@ -580,12 +580,24 @@ func TestOutbox(t *testing.T) {
 	conv := openConv(t, s, tn.ID, callerA, "run-1")
 	hash := hashOf(callerA)
 
+	// claim returns the entry without its claim time, which it checks instead: set by the first
+	// claim of a key and never moved by a later one, since a retry looks for the provider's
+	// record of the send from that moment on.
+	firstClaims := map[string]time.Time{}
 	claim := func(key string) OutboxEntry {
 		t.Helper()
 		e, err := s.ClaimOutbox(ctx, key, tn.ID, hash)
 		if err != nil {
 			t.Fatalf("claim %s: %v", key, err)
 		}
+		if e.ClaimedAt.IsZero() {
+			t.Fatalf("claim %s has no claim time", key)
+		}
+		if first, ok := firstClaims[key]; ok && !e.ClaimedAt.Equal(first) {
+			t.Fatalf("claim %s moved its claim time from %v to %v", key, first, e.ClaimedAt)
+		}
+		firstClaims[key] = e.ClaimedAt
+		e.ClaimedAt = time.Time{}
 		return e
 	}
 	outboxRow := func(key string) (status, failure string) {

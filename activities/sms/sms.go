@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Message is one outbound text.
@@ -39,4 +40,13 @@ func IsPermanent(err error) bool {
 // Sender sends one message and returns the provider's message ID.
 type Sender interface {
 	Send(ctx context.Context, m Message) (providerMessageID string, err error)
+}
+
+// Finder is a Sender that can tell whether an earlier attempt at a message reached the provider.
+// The outbox cannot: a crash between the provider accepting a text and the outbox recording it
+// leaves the row pending, and a blind retry would text the caller twice.
+type Finder interface {
+	// Find returns the provider's ID for m if a message like it was accepted since the first
+	// attempt began.
+	Find(ctx context.Context, m Message, since time.Time) (providerMessageID string, found bool, err error)
 }

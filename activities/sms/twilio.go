@@ -91,6 +91,47 @@ func (t *Twilio) Send(ctx context.Context, m Message) (string, error) {
 	return *msg.Sid, nil
 }
 
+// findPageSize bounds the search for an earlier attempt's message: the most recent texts from
+// the business number to the caller, newest first. A retry follows its first attempt within
+// minutes, and a caller is not sent fifty texts in between.
+const findPageSize = 50
+
+// clockSkew allows for Twilio's clock and ours disagreeing about when the first attempt began.
+const clockSkew = 2 * time.Minute
+
+// Find looks for a message an earlier attempt may have got Twilio to accept before the attempt
+// was lost (a crash, or a timeout after Twilio had the request): one from m.From to m.To with
+// exactly m.Body, created since the first attempt began. Matching by content is safe here because
+// the same text to the same caller within the same few minutes is the same send.
+func (t *Twilio) Find(ctx context.Context, m Message, since time.Time) (string, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return "", false, err
+	}
+	params := (&api.ListMessageParams{}).SetTo(m.To).SetFrom(m.From).SetPageSize(findPageSize)
+	page, err := t.api.PageMessage(params, "", "")
+	if err != nil {
+		// A failed lookup must not become a refusal of the text: it is retried like a failed
+		// send, so a permanent-looking error loses its type here.
+		err = classify(err)
+		var perm *PermanentError
+		if errors.As(err, &perm) {
+			return "", false, fmt.Errorf("twilio: look up an earlier attempt: http %d, provider code %d", perm.Status, perm.Code)
+		}
+		return "", false, fmt.Errorf("look up an earlier attempt: %w", err)
+	}
+	for _, msg := range page.Messages {
+		if msg.Sid == nil || msg.Body == nil || *msg.Body != m.Body || msg.DateCreated == nil {
+			continue
+		}
+		created, err := time.Parse(time.RFC1123Z, *msg.DateCreated)
+		if err != nil || created.Before(since.Add(-clockSkew)) {
+			continue
+		}
+		return *msg.Sid, true, nil
+	}
+	return "", false, nil
+}
+
 // classify turns twilio-go errors into ours. Twilio's messages can quote the recipient's number,
 // so only the status and code are kept.
 func classify(err error) error {

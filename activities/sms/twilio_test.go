@@ -387,3 +387,53 @@ func TestSandboxSendRacesWithACommittingDuplicate(t *testing.T) {
 		t.Fatalf("Send returned %q, want the committed row %q", r.id, want)
 	}
 }
+
+// TestFindMatchesOnlyThisSendSinceItsFirstAttempt: the lookup asks for texts from the business
+// number to the caller, and only a message with the same body created since the first attempt
+// (allowing for clock skew) counts as the earlier attempt's.
+func TestFindMatchesOnlyThisSendSinceItsFirstAttempt(t *testing.T) {
+	since := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
+	m := testMessage()
+	msg := func(sid, body string, created time.Time) map[string]any {
+		return map[string]any{"sid": sid, "body": body, "to": m.To, "from": m.From, "date_created": created.Format(time.RFC1123Z)}
+	}
+	page := map[string]any{"messages": []any{
+		msg("SMother", "a different text", since.Add(time.Minute)),
+		msg("SMold", m.Body, since.Add(-time.Hour)),
+		msg("SMours", m.Body, since.Add(30*time.Second)),
+	}, "page": 0, "page_size": 50}
+	f := newFakeTwilio(t, replyJSON(http.StatusOK, page))
+	tw := newTestTwilio(t, f.URL, nil)
+
+	id, found, err := tw.Find(context.Background(), m, since)
+	if err != nil || !found || id != "SMours" {
+		t.Fatalf("Find = %q, %v, %v; want SMours", id, found, err)
+	}
+	seen := f.seen()
+	if len(seen) != 1 || seen[0].Method != http.MethodGet || !strings.HasSuffix(seen[0].Path, "/Accounts/"+testAccountSID+"/Messages.json") {
+		t.Fatalf("requests = %+v, want one GET of the Messages list", seen)
+	}
+
+	// Nothing since the first attempt: not found, and the caller may be texted.
+	m.Body = "a text nobody sent"
+	if _, found, err := tw.Find(context.Background(), m, since); err != nil || found {
+		t.Fatalf("Find of an unsent text = %v, %v; want not found", found, err)
+	}
+}
+
+// TestFindFailureIsRetryable: a refused lookup must not read as a refused text, or a transient
+// problem with the list endpoint would drop the send for good.
+func TestFindFailureIsRetryable(t *testing.T) {
+	f := newFakeTwilio(t, twilioError(http.StatusNotFound, 20404, "The requested resource was not found"))
+	tw := newTestTwilio(t, f.URL, nil)
+	_, found, err := tw.Find(context.Background(), testMessage(), time.Now())
+	if err == nil || found {
+		t.Fatalf("Find = %v, %v; want an error", found, err)
+	}
+	if IsPermanent(err) {
+		t.Fatalf("lookup failure %v is permanent; it must be retried", err)
+	}
+	if strings.Contains(err.Error(), testTo) {
+		t.Fatalf("error %q names the recipient", err)
+	}
+}
