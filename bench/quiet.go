@@ -1220,7 +1220,7 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 	}
 
 	return renderQuiet(quietRun{n: n, conc: conc, storage: storage, started: started, loadBefore: loadBefore, loadAfter: loadAverage(),
-		zone: zone, loc: loc, window: fleet.window["main"], cacheSize: realCfg.WorkflowCacheSize, bare: bf, real: rf}), nil
+		zone: zone, loc: loc, window: fleet.window["main"], cacheSize: realCfg.WorkflowCacheSize, concurrency: realCfg.WorkerConcurrency, bare: bf, real: rf}), nil
 }
 
 // lookupEnv reads settings from KEY=VALUE pairs.
@@ -1248,6 +1248,7 @@ type quietRun struct {
 	loc                   *time.Location
 	window                string
 	cacheSize             int // the Ringback worker's sticky cache, in workflow executions
+	concurrency           int // the Ringback worker's workflow tasks in flight
 	bare, real            fleetFigures
 }
 
@@ -1278,12 +1279,13 @@ func renderQuiet(r quietRun) string {
 	fmt.Fprintf(&s, "Measured %s on %s (%d cores, %s/%s), %s, on the same Temporal dev server (%s) as the first section, "+
 		"in the same process run, with a PostgreSQL database of its own; load average %s before, %s after; this section took %s. "+
 		"The baseline and Ringback ran one after the other in this run, baseline first, each on a worker of its own in a "+
-		"separate process with default worker options and the Go runtime's default GC settings; the resident set is that "+
-		"process's alone, read from /proc every 250 ms. The bare worker keeps the SDK's default sticky cache of 10,000 workflow "+
-		"executions; the Ringback worker keeps its own default of %d (RINGBACK_WORKFLOW_CACHE_SIZE), so with more "+
-		"conversations than that asleep the rest are evicted and replayed from their histories when they wake.\n\n",
+		"separate process with the Go runtime's default GC settings; the resident set is that "+
+		"process's alone, read from /proc every 250 ms. The bare worker has the SDK's default options, among them a sticky "+
+		"cache of 10,000 workflow executions; the Ringback worker has its own defaults: a cache of %d (RINGBACK_WORKFLOW_CACHE_SIZE), "+
+		"so with more conversations than that asleep the rest are evicted and replayed from their histories when they wake, "+
+		"%d workflow tasks in flight (RINGBACK_WORKER_CONCURRENCY) and separate pollers for its sticky and normal queues.\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(),
-		r.storage, r.loadBefore, r.loadAfter, fmt.Sprintf("%.0f min", time.Since(r.started).Minutes()), r.cacheSize)
+		r.storage, r.loadBefore, r.loadAfter, fmt.Sprintf("%.0f min", time.Since(r.started).Minutes()), r.cacheSize, r.concurrency)
 	fmt.Fprintf(&s, "- **Baseline**: %d bare workflows (this bench binary re-executed as their worker) each set one search "+
 		"attribute, sleep on one durable timer until the same instant, and run one activity that POSTs to the bench.\n", b.n)
 	fmt.Fprintf(&s, "- **Ringback**: %d conversations on the real `worker` binary (RINGBACK_QUIET_HOURS=enforce, scripted flow, "+
