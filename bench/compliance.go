@@ -279,11 +279,6 @@ func tenantRowCount(ctx context.Context, db *store.Store, tenantID string) (int6
 }
 
 func renderCompliance(f complianceFigures, load [2]string) string {
-	med := func(d []time.Duration) time.Duration {
-		s := slices.Clone(d)
-		slices.Sort(s)
-		return s[len(s)/2]
-	}
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 	verdict := func(ok bool) string {
 		if ok {
@@ -291,7 +286,7 @@ func renderCompliance(f complianceFigures, load [2]string) string {
 		}
 		return "not met"
 	}
-	exp, read := med(f.export), med(f.read)
+	exp, read := percentile(f.export, 0.5), percentile(f.read, 0.5)
 	var s strings.Builder
 	fmt.Fprintf(&s, "# Performance: data-subject export and tenant erasure\n\n")
 	fmt.Fprintf(&s, "One tenant holds %d messages of other callers (ten per conversation, a contact and a missed call each, "+

@@ -10,7 +10,6 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,6 +46,7 @@ import (
 	"github.com/ringback/ringback/internal/searchattr"
 	"github.com/ringback/ringback/internal/temporalclient"
 	"github.com/ringback/ringback/internal/tenantspec"
+	"github.com/ringback/ringback/internal/twiliofake"
 	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
 	"github.com/ringback/ringback/workflows"
@@ -197,67 +197,59 @@ type arrivals struct {
 	mu    sync.Mutex
 	first map[string]time.Time
 	total int
-	// sent holds the Twilio fake's accepted texts per recipient, newest last, for the lookup a
-	// retried send makes before sending again.
-	sent map[string][]sentText
-	srv  *httptest.Server
+	srv   *httptest.Server
 }
 
-type sentText struct {
-	sid, from, body string
-	at              time.Time
+// arrivalSink is where a fleet's wake-ups are counted: the bare workflows' sink, or the Twilio
+// fake the conversations text.
+type arrivalSink interface {
+	counts() (distinct, total int)
+	times() []time.Time
 }
 
-func newArrivals(twilio bool) *arrivals {
-	a := &arrivals{first: map[string]time.Time{}, sent: map[string][]sentText{}}
-	var n atomic.Int64
+// newArrivals is the bare workflows' sink: one POST per wake-up, the recipient in To.
+func newArrivals() *arrivals {
+	a := &arrivals{first: map[string]time.Time{}}
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		at := time.Now()
 		if err := r.ParseForm(); err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)
 			return
 		}
-		if twilio && r.Method == http.MethodGet {
-			a.list(w, r.Form.Get("To"))
-			return
-		}
 		to := r.PostForm.Get("To")
-		sid := fmt.Sprintf("SM%032d", n.Add(1))
 		a.mu.Lock()
 		a.total++
 		if _, ok := a.first[to]; !ok {
 			a.first[to] = at
 		}
-		if twilio {
-			a.sent[to] = append(a.sent[to], sentText{sid: sid, from: r.PostForm.Get("From"), body: r.PostForm.Get("Body"), at: at})
-		}
 		a.mu.Unlock()
-		if !twilio {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"sid":%q,"status":"queued"}`, sid)
+		w.WriteHeader(http.StatusNoContent)
 	}))
 	return a
 }
 
-// list answers Twilio's Messages list for one recipient, newest first.
-func (a *arrivals) list(w http.ResponseWriter, to string) {
-	a.mu.Lock()
-	var msgs []map[string]string
-	for i := len(a.sent[to]) - 1; i >= 0; i-- {
-		m := a.sent[to][i]
-		msgs = append(msgs, map[string]string{"sid": m.sid, "to": to, "from": m.from, "body": m.body,
-			"date_created": m.at.UTC().Format(time.RFC1123Z)})
+// twilioArrivals counts the texts the Twilio fake accepted, the first per recipient.
+type twilioArrivals struct{ *twiliofake.Server }
+
+func (t twilioArrivals) firsts() (map[string]time.Time, int) {
+	texts := t.Texts()
+	first := map[string]time.Time{}
+	for _, m := range texts {
+		if at, ok := first[m.To]; !ok || m.At.Before(at) {
+			first[m.To] = m.At
+		}
 	}
-	a.mu.Unlock()
-	if msgs == nil {
-		msgs = []map[string]string{}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"messages": msgs, "page": 0, "page_size": 50})
+	return first, len(texts)
+}
+
+func (t twilioArrivals) counts() (distinct, total int) {
+	first, total := t.firsts()
+	return len(first), total
+}
+
+func (t twilioArrivals) times() []time.Time {
+	first, _ := t.firsts()
+	return sortedTimes(first)
 }
 
 // counts returns the distinct recipients reached and the posts received.
@@ -271,8 +263,12 @@ func (a *arrivals) counts() (distinct, total int) {
 func (a *arrivals) times() []time.Time {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]time.Time, 0, len(a.first))
-	for _, t := range a.first {
+	return sortedTimes(a.first)
+}
+
+func sortedTimes(first map[string]time.Time) []time.Time {
+	out := make([]time.Time, 0, len(first))
+	for _, t := range first {
 		out = append(out, t)
 	}
 	slices.SortFunc(out, func(x, y time.Time) int { return x.Compare(y) })
@@ -880,7 +876,7 @@ func putToSleep(ctx context.Context, name string, f sleeperFleet, w *workerProc,
 // measureFleet calibrates the fleet's start rate with a pilot batch, puts n units to sleep until
 // an instant that leaves every one of them time to fall asleep, samples the worker's memory while
 // they sleep, and times the drain when they wake.
-func measureFleet(ctx context.Context, name string, f sleeperFleet, w *workerProc, sink *arrivals, n, conc int) (fleetFigures, error) {
+func measureFleet(ctx context.Context, name string, f sleeperFleet, w *workerProc, sink arrivalSink, n, conc int) (fleetFigures, error) {
 	fig := fleetFigures{n: n, pilot: pilotSize(n)}
 	idle, _, err := procMemory(w.pid())
 	if err != nil {
@@ -999,16 +995,6 @@ func measureFleet(ctx context.Context, name string, f sleeperFleet, w *workerPro
 		fmt.Fprintf(os.Stderr, "%s: %d lost, %d twice, %d early; the end of the worker's log:\n%s\n", name, fig.lost, fig.twice, fig.early, w.logTail())
 	}
 	return fig, nil
-}
-
-// middle is the median of samples taken in order (sorted here, on a copy).
-func middle(xs []int64) int64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 // medianPerSecond counts sorted arrivals in one-second buckets from the first and returns the
@@ -1151,7 +1137,7 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 	// can only flatter the baseline.
 	var bf fleetFigures
 	if *quietBaseline {
-		sink := newArrivals(false)
+		sink := newArrivals()
 		defer sink.srv.Close()
 		bareQueue := "bench-sleep-bare-" + run
 		bw, err := startWorkerProc(ctx, "bare", self, workerEnv(benchRoleEnv+"="+bareSleeperRole, "TEMPORAL_ADDRESS="+hostPort,
@@ -1184,13 +1170,13 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 		}
 		tenants[label] = t
 	}
-	twilio := newArrivals(true)
-	defer twilio.srv.Close()
+	twilio := twilioArrivals{twiliofake.New(accountSID, authToken)}
+	defer twilio.Close()
 	realQueue := "bench-sleep-real-" + run
 	realEnv := []string{
 		"RINGBACK_ENV=dev", "DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + hostPort, "TEMPORAL_NAMESPACE=default",
 		"RINGBACK_TASK_QUEUE=" + realQueue, "TWILIO_ACCOUNT_SID=" + accountSID, "TWILIO_AUTH_TOKEN=" + authToken,
-		"TWILIO_API_URL=" + twilio.srv.URL, "RINGBACK_PHONE_HASH_KEY=" + quietHashKey, "RINGBACK_MODEL_URL=none",
+		"TWILIO_API_URL=" + twilio.URL, "RINGBACK_PHONE_HASH_KEY=" + quietHashKey, "RINGBACK_MODEL_URL=none",
 		"RINGBACK_QUIET_HOURS=enforce", "RINGBACK_MASTER_KEY=" + base64.StdEncoding.EncodeToString([]byte(quietMasterKey)),
 	}
 	realEnv = append(realEnv, workerExtra...)
@@ -1212,9 +1198,13 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 	}
 	rw.stop()
 	if !*quietBaseline {
+		var asleepMedian int64 // the samples are sorted
+		if len(rf.asleepRSS) > 0 {
+			asleepMedian = rf.asleepRSS[len(rf.asleepRSS)/2]
+		}
 		fmt.Fprintf(os.Stderr, "conversations alone (no baseline): asleep at %.1f/s, RSS asleep median %d MB, wake-up peak %d MB, "+
 			"first text %s after the wake-up, drained in %s (%.1f/s, median second %.0f), %d lost, %d twice, %d early\n",
-			rf.sleepRate, middle(rf.asleepRSS)/1e6, rf.wakeRSSPeak/1e6, rf.firstAfter.Round(time.Millisecond), rf.drainedIn.Round(time.Millisecond),
+			rf.sleepRate, asleepMedian/1e6, rf.wakeRSSPeak/1e6, rf.firstAfter.Round(time.Millisecond), rf.drainedIn.Round(time.Millisecond),
 			rf.rate, rf.medianSecond, rf.lost, rf.twice, rf.early)
 		return "", nil
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ringback/ringback/internal/auditlog"
 	"github.com/ringback/ringback/internal/config"
+	"github.com/ringback/ringback/internal/proctest"
 	"github.com/ringback/ringback/internal/stdwebhook"
 	"github.com/ringback/ringback/internal/testenv"
 	"github.com/ringback/ringback/internal/twiliofake"
@@ -170,7 +171,7 @@ func startStack(t *testing.T, extraEnv ...string) *stack {
 	bins := buildBinaries(t)
 	temporal := testenv.Temporal(t)
 	st := &stack{dbURL: testenv.Database(t), twilio: newTwilioFake(t), hook: newWebhookFake(t), cli: filepath.Join(bins, "ringback")}
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	st.base, st.temporal = base, temporal.FrontendHostPort()
 	st.env = append(os.Environ(),
@@ -202,8 +203,8 @@ func startStack(t *testing.T, extraEnv ...string) *stack {
 	}
 	st.hook.secret = registerWebhook(t, st.dbURL, st.tenant.ID, st.hook.srv.URL+"/hooks/ringback")
 
-	start(t, filepath.Join(bins, "worker"), st.env)
-	start(t, filepath.Join(bins, "starter"), st.env)
+	proctest.Start(t, filepath.Join(bins, "worker"), st.env)
+	proctest.Start(t, filepath.Join(bins, "starter"), st.env)
 	eventually(t, "the starter to be ready", func() bool {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {

@@ -3,105 +3,27 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ringback/ringback/internal/proctest"
 	"github.com/ringback/ringback/internal/testenv"
 )
 
-// buildBinaries compiles the three commands once per test binary.
+// buildBinaries compiles the three commands.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./worker", "./starter", "./cmd/ringback")
-	cmd.Dir = testenv.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return dir
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-type process struct {
-	cmd  *exec.Cmd
-	out  *lockedBuffer
-	done chan error
-}
-
-func start(t *testing.T, bin string, env []string, args ...string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(bin, args...), out: &lockedBuffer{}, done: make(chan error, 1)}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(bin), p.out.String())
-		}
-	})
-	return p
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (p *process) stop(t *testing.T) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("%s exited with %v after SIGTERM", p.cmd.Path, err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Errorf("%s did not stop within 30s of SIGTERM", p.cmd.Path)
-	}
+	return proctest.Build(t, "./worker", "./starter", "./cmd/ringback")
 }
 
 func run(t *testing.T, bin string, env []string, args ...string) (string, error) {
@@ -114,13 +36,7 @@ func run(t *testing.T, bin string, env []string, args ...string) (string, error)
 
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	proctest.Eventually(t, what, 30*time.Second, cond)
 }
 
 func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
@@ -128,7 +44,7 @@ func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
 	bins := buildBinaries(t)
 	temporal := testenv.Temporal(t)
 	dbURL := testenv.Database(t)
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	env := append(os.Environ(),
 		"RINGBACK_ENV=dev",
@@ -164,8 +80,8 @@ func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
 		t.Fatalf("duplicate number accepted: %v %s", err, out)
 	}
 
-	worker := start(t, filepath.Join(bins, "worker"), env)
-	starter := start(t, filepath.Join(bins, "starter"), env)
+	worker := proctest.Start(t, filepath.Join(bins, "worker"), env)
+	starter := proctest.Start(t, filepath.Join(bins, "starter"), env)
 	eventually(t, "the starter to be ready", func() bool {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
@@ -193,7 +109,7 @@ func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
 	if !strings.Contains(body, "Demo Plumbing") {
 		t.Fatalf("sandbox text = %q", body)
 	}
-	eventually(t, "the worker to print the text", func() bool { return strings.Contains(worker.out.String(), "SANDBOX text") })
+	eventually(t, "the worker to print the text", func() bool { return strings.Contains(worker.Output(), "SANDBOX text") })
 
 	// The caller replies; the starter answers only once the workflow has stored the text.
 	if out, err := run(t, cli, env, "simulate", "sms", "--from", "+16145550123", "--to", "+15005550006",
@@ -229,18 +145,18 @@ func TestMissedCallReachesTheSandboxThroughTheRealBinaries(t *testing.T) {
 		}
 	}
 
-	worker.stop(t)
-	starter.stop(t)
+	worker.Stop(t)
+	starter.Stop(t)
 	// Neither process logs the caller's number or what they wrote, in any log line of the run.
-	for name, p := range map[string]*process{"worker": worker, "starter": starter} {
-		logs := p.out.String()
+	for name, p := range map[string]*proctest.Process{"worker": worker, "starter": starter} {
+		logs := p.Output()
 		for _, secret := range []string{"6145550123", "jo@example.com", "Can you come", issued.Token} {
 			if strings.Contains(logs, secret) {
 				t.Errorf("%s logged %q:\n%s", name, secret, logs)
 			}
 		}
 	}
-	if !strings.Contains(worker.out.String(), "SANDBOX MODE") {
+	if !strings.Contains(worker.Output(), "SANDBOX MODE") {
 		t.Error("worker did not announce sandbox mode")
 	}
 }
