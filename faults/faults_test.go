@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +21,10 @@ import (
 
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/ringback/ringback/internal/phone"
 	"github.com/ringback/ringback/internal/twiliofake"
@@ -29,8 +33,11 @@ import (
 
 var (
 	conversations = flag.Int("conversations", 50, "conversations started per scenario (make faults: 500)")
-	outage        = flag.Duration("outage", 10*time.Second, "how long the Twilio fake fails: 500s for the first half, hung requests for the second (make faults: 1m)")
-	tableOut      = flag.String("table", "", "also write the results table to this file")
+	// A minute in both forms: an outage must outlast one send attempt's timeout (45 s) to show
+	// that the retries outlast it too.
+	outage   = flag.Duration("outage", time.Minute, "how long the Twilio fake fails: 500s for the first half, hung requests for the second")
+	tableOut = flag.String("table", "", "also write the results table to this file")
+	only     = flag.String("only", "", "run only the scenarios whose names match this regular expression")
 )
 
 // inFlight is how many webhooks are delivered at once, about what one business's Twilio number
@@ -46,6 +53,10 @@ type result struct {
 }
 
 func TestFaults(t *testing.T) {
+	selected, err := regexp.Compile(*only)
+	if err != nil {
+		t.Fatalf("-only: %v", err)
+	}
 	st := startStack(t)
 	callers := newCallerPool(t)
 	n := *conversations
@@ -56,10 +67,17 @@ func TestFaults(t *testing.T) {
 	}
 	total := 0
 
-	// Each scenario starts its own conversations, breaks something while they are in flight,
-	// mends it, and counts what reached the Twilio fake once everything has settled.
+	// Each scenario starts its own conversations, breaks something while they are in flight
+	// (or, with brokenFrom, before the first of them arrives), mends it, and counts what reached
+	// the Twilio fake once everything has settled.
+	var brokenFrom twiliofake.Fault
 	scenario := func(name string, deliveries int, fault func(b *batch) (mended time.Time)) {
 		t.Helper()
+		defer func() { brokenFrom = twiliofake.Healthy }()
+		if !selected.MatchString(name) {
+			return
+		}
+		st.twilio.SetFault(brokenFrom)
 		b := st.newBatch(t, callers.take(n))
 		b.deliver(deliveries)
 		mended := fault(b)
@@ -89,7 +107,7 @@ func TestFaults(t *testing.T) {
 		st.pg.start(t)
 		return time.Now()
 	})
-	st.twilio.SetFault(twiliofake.ServerErrors)
+	brokenFrom = twiliofake.ServerErrors
 	scenario(fmt.Sprintf("Twilio answers 500s, then times out, for %s", *outage), 1, func(b *batch) time.Time {
 		time.Sleep(*outage / 2) // the outage itself: nothing to poll for
 		st.twilio.SetFault(twiliofake.Hang)
@@ -97,7 +115,7 @@ func TestFaults(t *testing.T) {
 		st.twilio.SetFault(twiliofake.Healthy)
 		return time.Now()
 	})
-	st.twilio.SetFault(twiliofake.AcceptThenDrop)
+	brokenFrom = twiliofake.AcceptThenDrop
 	scenario("Twilio accepts, the answer is lost", 1, func(b *batch) time.Time {
 		// Every first attempt reaches Twilio and loses its answer; the retries must find the
 		// accepted texts instead of sending them again.
@@ -105,7 +123,9 @@ func TestFaults(t *testing.T) {
 		st.twilio.SetFault(twiliofake.Healthy)
 		return time.Now()
 	})
-	record(st.stripeTriplicates(t, min(n, 100)))
+	if name := "every Stripe webhook delivered 3 times (billing records)"; selected.MatchString(name) {
+		record(st.stripeTriplicates(t, name, min(n, 100)))
+	}
 
 	table := renderTable(results)
 	fmt.Print("\n" + table)
@@ -216,6 +236,7 @@ func (b *batch) settle(name string, mended time.Time, conversationsSoFar int) re
 		if time.Since(lastProgress) > 2*time.Minute {
 			b.t.Errorf("%s: %d of %d texted and %d of %d conversations at rest after two minutes without progress",
 				name, got, len(b.callers), b.st.conversationsAtRest(), conversationsSoFar)
+			b.st.explainStall(b.t)
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -271,7 +292,7 @@ func (st *stack) outboxAllSent() error {
 
 // stripeTriplicates delivers k signed invoice.paid events three times each, concurrently, and
 // counts the billing records they made: one per event is right.
-func (st *stack) stripeTriplicates(t *testing.T, k int) result {
+func (st *stack) stripeTriplicates(t *testing.T, name string, k int) result {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, st.dbURL)
@@ -309,7 +330,7 @@ func (st *stack) stripeTriplicates(t *testing.T, k int) result {
 	if err := db.Pool().QueryRow(ctx, `SELECT count(*) FROM control.billing_records WHERE tenant_id = $1`, st.tenantID).Scan(&records); err != nil {
 		t.Fatal(err)
 	}
-	r := result{scenario: "every Stripe webhook delivered 3 times (billing records)", conversations: k}
+	r := result{scenario: name, conversations: k}
 	switch {
 	case records < k:
 		r.lost = k - records
@@ -379,4 +400,69 @@ func renderTable(rs []result) string {
 		fmt.Fprintf(&s, "| %s | %d | %d | %d | %s |\n", r.scenario, r.conversations, r.lost, r.twice, rec)
 	}
 	return s.String()
+}
+
+// explainStall logs how the conversations not at rest stand (by status and stage) and what the
+// first few of them last did, from their histories, so that a stalled run says where it stalled.
+func (st *stack) explainStall(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// Filtered here rather than in the query: a conversation that has not set its stage yet has
+	// none, and visibility's != does not match a missing value.
+	var stalled []*workflowpb.WorkflowExecutionInfo
+	tally := map[string]int{}
+	var token []byte
+	for {
+		page, err := st.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			PageSize: 1000, NextPageToken: token, Query: "WorkflowType = 'Conversation'"})
+		if err != nil {
+			t.Logf("list conversations: %v", err)
+			return
+		}
+		for _, wf := range page.GetExecutions() {
+			var stage string
+			if p := wf.GetSearchAttributes().GetIndexedFields()["Stage"]; p != nil {
+				_ = converter.GetDefaultDataConverter().FromPayload(p, &stage)
+			}
+			if wf.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && stage == "awaiting_reply" {
+				continue
+			}
+			tally[fmt.Sprintf("%s/%q", wf.GetStatus(), stage)]++
+			stalled = append(stalled, wf)
+		}
+		if token = page.GetNextPageToken(); len(token) == 0 {
+			break
+		}
+	}
+	t.Logf("conversations not at rest, by status and stage: %v", tally)
+	for _, wf := range stalled[:min(3, len(stalled))] {
+		var lines []string
+		it := st.temporal.GetWorkflowHistory(ctx, wf.GetExecution().GetWorkflowId(), wf.GetExecution().GetRunId(), false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				lines = append(lines, "history: "+err.Error())
+				break
+			}
+			line := fmt.Sprintf("%4d %s %s", ev.GetEventId(), ev.GetEventTime().AsTime().Format("15:04:05.000"), ev.GetEventType())
+			if a := ev.GetMarkerRecordedEventAttributes(); a != nil && a.GetFailure() != nil {
+				line += ": " + a.GetFailure().GetMessage()
+			}
+			if a := ev.GetWorkflowTaskFailedEventAttributes(); a != nil {
+				line += ": " + a.GetCause().String() + " " + a.GetFailure().GetMessage()
+			}
+			if a := ev.GetWorkflowExecutionFailedEventAttributes(); a != nil {
+				line += ": " + a.GetFailure().GetMessage()
+			}
+			if a := ev.GetTimerStartedEventAttributes(); a != nil {
+				line += " " + a.GetStartToFireTimeout().AsDuration().String()
+			}
+			lines = append(lines, line)
+		}
+		if len(lines) > 25 {
+			lines = append([]string{fmt.Sprintf("(%d earlier events)", len(lines)-25)}, lines[len(lines)-25:]...)
+		}
+		t.Logf("conversation %s (%s), its last events:\n%s", wf.GetExecution().GetWorkflowId(), wf.GetStatus(), strings.Join(lines, "\n"))
+	}
 }

@@ -21,12 +21,13 @@ rb_ensure_postgres_binaries
 rb_ensure_temporal_cli
 
 printf '\n==> fault suite\n'
-go test -count=1 -timeout 90m -run '^TestFaults$' -v ./faults -args -conversations 500 -outage 1m "$@" |
+go test -count=1 -timeout 90m -run '^TestFaults$' -v ./faults -args -conversations 500 "$@" |
 	grep -v -E '^=== (RUN|PAUSE|CONT)'
 
 # Each parser and checker that reads what an outsider sends, and each that must not lose data.
 fuzz_targets=(
 	"./ingress FuzzSignedWebhook"
+	"./ingress FuzzStripeWebhook"
 	"./internal/stdwebhook FuzzVerify"
 	"./internal/acktoken FuzzVerify"
 	"./internal/optout FuzzParse"

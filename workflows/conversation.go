@@ -650,11 +650,19 @@ func (c *conversationRun) sms(ctx workflow.Context, activity any, args ...any) w
 	return workflow.ExecuteActivity(smsOptions(ctx), activity, args...)
 }
 
+// localRetryWindow bounds all the attempts of one local activity. It must be set: left at zero,
+// the SDK makes a local activity's schedule-to-close equal to its start-to-close, so that a
+// provider or database outage longer than one attempt's timeout would end the retries and fail
+// the conversation. A text that could not leave within a day no longer answers the call; the
+// conversation then fails where the operator sees it.
+const localRetryWindow = 24 * time.Hour
+
 // localSMSOptions are smsOptions for a local activity.
 func localSMSOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 45 * time.Second,
-		RetryPolicy:         smsRetry(),
+		ScheduleToCloseTimeout: localRetryWindow,
+		StartToCloseTimeout:    45 * time.Second,
+		RetryPolicy:            smsRetry(),
 	})
 }
 
@@ -662,8 +670,9 @@ func localSMSOptions(ctx workflow.Context) workflow.Context {
 // trip through the server.
 func localStoreOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         storeRetry(),
+		ScheduleToCloseTimeout: localRetryWindow,
+		StartToCloseTimeout:    10 * time.Second,
+		RetryPolicy:            storeRetry(),
 	})
 }
 
@@ -677,12 +686,14 @@ func storeRetry() *temporal.RetryPolicy {
 	}
 }
 
-// smsRetry keeps retrying transient provider failures; a carrier's refusal is final.
+// smsRetry keeps retrying transient provider failures; a carrier's refusal is final. Retries
+// settle at one every 30 s per text: the caller hears from the business within about that long of
+// the provider's recovery, and even a thousand texts held up is a load any provider absorbs.
 func smsRetry() *temporal.RetryPolicy {
 	return &temporal.RetryPolicy{
 		InitialInterval:        2 * time.Second,
 		BackoffCoefficient:     2,
-		MaximumInterval:        5 * time.Minute,
+		MaximumInterval:        30 * time.Second,
 		NonRetryableErrorTypes: []string{activities.ErrTypeSMSRejected},
 	}
 }

@@ -672,3 +672,29 @@ func TestOwnersNarrowerWindowIsKept(t *testing.T) {
 		t.Fatalf("sent at %v, want once at %v", rec.sentAt, want)
 	}
 }
+
+// Left unset, a local activity's schedule-to-close is its start-to-close, and every retry ends
+// with the first attempt's timeout: a one-minute Twilio or database outage then failed the
+// conversation (make faults showed it). The test environment cannot show this by running the
+// activities: it checks local-activity expiry against the wall clock, not the workflow's.
+func TestLocalActivitiesRetryThroughAnOutage(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	options := func(ctx workflow.Context) ([]workflow.LocalActivityOptions, error) {
+		return []workflow.LocalActivityOptions{
+			workflow.GetLocalActivityOptions(localSMSOptions(ctx)),
+			workflow.GetLocalActivityOptions(localStoreOptions(ctx)),
+		}, nil
+	}
+	env.RegisterWorkflowWithOptions(options, workflow.RegisterOptions{Name: "options"})
+	env.ExecuteWorkflow("options")
+	var got []workflow.LocalActivityOptions
+	if err := env.GetWorkflowResult(&got); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range got {
+		if o.RetryPolicy == nil || o.ScheduleToCloseTimeout < 12*time.Hour {
+			t.Errorf("local activity options %d: schedule-to-close %s with retry policy %v; want retries for hours", i, o.ScheduleToCloseTimeout, o.RetryPolicy)
+		}
+	}
+}
