@@ -1,12 +1,21 @@
 package ingress
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/ringback/ringback/internal/access"
 	"github.com/ringback/ringback/internal/tenantspec"
@@ -183,24 +192,94 @@ func decodeJSONBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return decodeJSONBodyUpTo(w, r, v, maxAPIBody)
 }
 
-// decodeJSONBodyUpTo is decodeJSONBody for bodies that may be larger than maxAPIBody.
+// decodeJSONBodyUpTo is decodeJSONBody for bodies that may be larger than maxAPIBody. The body
+// must be JSON (by its media type), valid UTF-8 (the decoder would otherwise swap bad bytes for
+// U+FFFD and keep going), one object with known fields and nothing after it. A refusal names the
+// rule broken and the field, never a value: values may be phone numbers.
 func decodeJSONBodyUpTo(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeJSONError(w, http.StatusUnsupportedMediaType, "content type must be application/json")
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "body too large")
+			writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body too large (limit %d bytes)", limit))
 			return false
 		}
-		writeJSONError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
+		writeJSONError(w, http.StatusBadRequest, "could not read the body")
+		return false
+	}
+	if !utf8.Valid(body) {
+		writeJSONError(w, http.StatusBadRequest, "malformed JSON: the body is not valid UTF-8")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeJSONError(w, http.StatusBadRequest, "malformed JSON: "+describeJSONError(err))
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeJSONError(w, http.StatusBadRequest, "malformed JSON: more after the object")
 		return false
 	}
 	return true
+}
+
+// jsonFieldName is what a field name quoted back in a refusal may look like; anything else is
+// not a field of ours, and is not repeated.
+var jsonFieldName = regexp.MustCompile(`^[a-z][a-z0-9_.]{0,63}$`)
+
+// describeJSONError says what is wrong with a body without repeating its values, which the
+// standard library's messages do (a number that does not fit is quoted whole).
+func describeJSONError(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var when *time.ParseError
+	switch {
+	case errors.As(err, &when):
+		return "a time must be written as RFC 3339 (2026-01-02T15:04:05Z)"
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("syntax error at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		if jsonFieldName.MatchString(typ.Field) {
+			return fmt.Sprintf("field %s must be %s", typ.Field, jsonKind(typ.Type))
+		}
+		return fmt.Sprintf("a value must be %s", jsonKind(typ.Type))
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body ends early"
+	}
+	// The decoder's remaining refusal, an unknown field, comes as a plain error with the name.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if name, err := strconv.Unquote(name); err == nil && jsonFieldName.MatchString(name) {
+			return "unknown field " + strconv.Quote(name)
+		}
+		return "unknown field"
+	}
+	return "not a JSON object of the expected shape"
+}
+
+// jsonKind names the JSON kind a Go type is read from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number in range"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	default:
+		return "an object"
+	}
 }
 
 // isValidationError tells input problems (tenantspec) from infrastructure failures.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ringback/ringback/internal/access"
 	"github.com/ringback/ringback/internal/phone"
 )
 
@@ -155,5 +156,90 @@ func TestInjectionCorporaAreStoredAsText(t *testing.T) {
 		if strings.Contains(logs, b) {
 			t.Fatalf("a text's body reached the log: %q", b)
 		}
+	}
+}
+
+// TestHostileJSONBodiesAreRefusedClearly sends the management API what an attacker or a broken
+// client would: bodies too large, of the wrong type, not UTF-8, nested without end, with
+// thousands of keys, numbers that fit nothing, a phone number where a string belongs, and data
+// after the object. Every one is a 4xx with a JSON error naming the rule, never a 5xx, and no
+// refusal repeats what was sent. SQL in a value is stored as text.
+func TestHostileJSONBodiesAreRefusedClearly(t *testing.T) {
+	h := newHarness(t)
+	ops, mine := h.opsToken, h.token(access.TenantAdmin, h.tenant.ID)
+	const phoneDigits = "16145550199"
+	manyKeys := func(n int) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `"zz%d":1`, i)
+		}
+		return b.String() + "}"
+	}
+	// phoneField is a string field of the endpoint's body, where a number does not belong.
+	endpoints := []struct{ method, path, token, phoneField string }{
+		{http.MethodPost, "/api/tenants", ops, "owner_phone"},
+		{http.MethodPut, "/api/tenants/" + h.tenant.ID + "/profile", mine, "backup_phone"},
+		{http.MethodPost, "/api/tokens", ops, "name"},
+		{http.MethodPost, "/api/conversations/ack", mine, "tenant_id"},
+	}
+	hostile := []struct {
+		name, contentType, body string
+		status                  int
+		reason                  string
+	}{
+		{"two megabytes", "application/json", `{"name":"` + strings.Repeat("a", 2<<20) + `"}`, 413, "too large"},
+		{"plain text", "text/plain", `{"name":"x"}`, 415, "application/json"},
+		{"a form", "application/x-www-form-urlencoded", "name=x", 415, "application/json"},
+		{"no content type", "", `{"name":"x"}`, 415, "application/json"},
+		{"a lookalike type", "application/jsonp", `{"name":"x"}`, 415, "application/json"},
+		{"a malformed type", "application/json; charset", `{"name":"x"}`, 415, "application/json"},
+		{"not UTF-8", "application/json", "{\"name\":\"caf\xe9 \xff\xfe\"}", 400, "UTF-8"},
+		{"nested without end", "application/json", `{"name":` + strings.Repeat("[", 12_000), 400, "malformed JSON"},
+		{"thousands of keys", "application/json", manyKeys(1500), 400, "unknown field"},
+		{"a number too large", "application/json", `{"escalation_id":1e400,"numbers":1e400}`, 400, "malformed JSON"},
+		{"a phone number as a number", "application/json", `{"PHONE":` + phoneDigits + `}`, 400, "must be a string"},
+		{"an unknown field named by a phone number", "application/json", `{"` + phoneDigits + `":1}`, 400, "unknown field"},
+		{"data after the object", "application/json", `{}{"name":"` + phoneDigits + `"}`, 400, "more after the object"},
+		{"empty", "application/json", "", 400, "empty body"},
+		{"cut short", "application/json", `{"name":"` + phoneDigits, 400, "ends early"},
+	}
+	for _, ep := range endpoints {
+		for _, c := range hostile {
+			resp := h.api(ep.method, ep.path, ep.token, c.contentType, strings.Replace(c.body, "PHONE", ep.phoneField, 1))
+			body := bodyOf(resp)
+			where := fmt.Sprintf("%s %s, %s", ep.method, ep.path, c.name)
+			if resp.StatusCode != c.status || !strings.Contains(body, c.reason) {
+				t.Errorf("%s: answered %d %s, want %d saying %q", where, resp.StatusCode, body, c.status, c.reason)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("%s: refusal of type %q, want application/json", where, ct)
+			}
+			for _, sent := range []string{phoneDigits, "1e400", "zz1499", "\ufffd"} {
+				if strings.Contains(body, sent) {
+					t.Errorf("%s: the refusal %q repeats %q", where, body, sent)
+				}
+			}
+		}
+	}
+
+	// SQL in a value is a name like any other: stored and shown as written, with the tables intact.
+	const injected = `Bobby'); DROP TABLE control.tenants; --`
+	resp := h.api(http.MethodPost, "/api/tenants", ops, "application/json",
+		`{"name":"`+injected+`","numbers":["+16145550177"],"timezone":"America/Chicago","owner_phone":"+16145550178"}`)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("tenant with SQL in its name: answered %d %s", resp.StatusCode, bodyOf(resp))
+	}
+	var created struct{ ID, Name string }
+	decodeJSON(t, resp, &created)
+	got, err := h.db.Tenant(context.Background(), created.ID)
+	if err != nil || got.Name != injected {
+		t.Fatalf("stored tenant %+v, %v; want the name exactly as sent", got, err)
+	}
+	if _, err := h.db.Tenant(context.Background(), h.tenant.ID); err != nil {
+		t.Fatalf("the first tenant is gone after the injection: %v", err)
 	}
 }
