@@ -63,6 +63,10 @@ type options struct {
 	adminURL    string
 	dbFile      bool
 	only        string
+	// charts is where the PNG charts go ("" draws none); chartsByReport puts them next to the
+	// report instead, when -charts was not given.
+	charts         string
+	chartsByReport bool
 }
 
 func main() {
@@ -76,7 +80,9 @@ func main() {
 	flag.StringVar(&o.adminURL, "database-url", envOr("RINGBACK_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL admin URL; a throwaway database is created on it")
 	flag.BoolVar(&o.dbFile, "temporal-file", true, "file-backed dev server (as make dev runs it) rather than in-memory")
 	flag.StringVar(&o.only, "only", "", "run one section alone (latency, security, compliance or quiet) and write no report; for investigating one figure")
+	flag.StringVar(&o.charts, "charts", "", "directory for the PNG charts of the run (default: performance/ next to the report, when one is written; empty: none)")
 	flag.Parse()
+	o.chartsByReport = !flagSet("charts")
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -242,14 +248,16 @@ func latencies(ctx context.Context, p measuredPath, first, n int) ([]time.Durati
 	return out, nil
 }
 
-// throughput starts n units with c in flight and returns completions per second.
-func throughput(ctx context.Context, p measuredPath, first, n, c int) (float64, error) {
+// throughput starts n units with c in flight and returns completions per second, first start to
+// last completion, and each completion's time since the first start, sorted.
+func throughput(ctx context.Context, p measuredPath, first, n, c int) (float64, []time.Duration, error) {
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	next := atomic.Int64{}
 	next.Store(int64(first))
 	t0 := time.Now()
-	var last atomic.Int64
+	var mu sync.Mutex
+	done := make([]time.Duration, 0, n)
 	for range c {
 		wg.Add(1)
 		go func() {
@@ -266,12 +274,9 @@ func throughput(ctx context.Context, p measuredPath, first, n, c int) (float64, 
 				}
 				select {
 				case at := <-ch:
-					for {
-						prev := last.Load()
-						if at.UnixNano() <= prev || last.CompareAndSwap(prev, at.UnixNano()) {
-							break
-						}
-					}
+					mu.Lock()
+					done = append(done, at.Sub(t0))
+					mu.Unlock()
 				case <-time.After(unitTimeout):
 					errs <- fmt.Errorf("unit %d did not finish within %v", i, unitTimeout)
 					return
@@ -282,9 +287,10 @@ func throughput(ctx context.Context, p measuredPath, first, n, c int) (float64, 
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return float64(n) / time.Unix(0, last.Load()).Sub(t0).Seconds(), nil
+	slices.Sort(done)
+	return float64(n) / done[len(done)-1].Seconds(), done, nil
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
@@ -313,6 +319,13 @@ func run(ctx context.Context, o options) error {
 	if o.only != "" {
 		// A partial report must not replace the full one.
 		o.out = ""
+	}
+	if o.chartsByReport && o.out != "" {
+		o.charts = filepath.Join(filepath.Dir(o.out), "performance")
+	}
+	charts, err := newChartSet(o.charts, o.out)
+	if err != nil {
+		return err
 	}
 	if need := 10 + o.samples + o.burst; need > maxCallers {
 		return fmt.Errorf("samples + burst + 10 warm-up calls = %d exceeds the %d distinct callers available", need, maxCallers)
@@ -452,18 +465,24 @@ func run(ctx context.Context, o options) error {
 			realLat = append(realLat, l...)
 		}
 		fmt.Fprintln(os.Stderr, "throughput bursts…")
-		bareRate, err := throughput(ctx, b, 500_000, o.burst, o.concurrency)
+		bareRate, bareDone, err := throughput(ctx, b, 500_000, o.burst, o.concurrency)
 		if err != nil {
 			return fmt.Errorf("bare throughput: %w", err)
 		}
-		realRate, err := throughput(ctx, r, 0, o.burst, o.concurrency)
+		realRate, realDone, err := throughput(ctx, r, 0, o.burst, o.concurrency)
 		if err != nil {
 			return fmt.Errorf("real throughput: %w", err)
 		}
 
 		bf := figures{percentile(bareLat, 0.5), percentile(bareLat, 0.99), bareRate}
 		rf := figures{percentile(realLat, 0.5), percentile(realLat, 0.99), realRate}
-		report = render(o, storage, bf, rf, len(bareLat))
+		figs := charts.add("latency.png", "Latency histogram", func(path string) error {
+			return latencyChart(path, bareLat, realLat)
+		})
+		figs += charts.add("throughput.png", "Throughput over time", func(path string) error {
+			return throughputChart(path, o.concurrency, bareDone, realDone)
+		})
+		report = render(o, storage, bf, rf, len(bareLat), figs)
 	}
 	if o.only == "" || o.only == "security" {
 		security, err := securityReport(ctx, o.adminURL)
@@ -483,7 +502,7 @@ func run(ctx context.Context, o options) error {
 
 	// Quiet hours at scale (bench/quiet.go): on this dev server, with workers of their own.
 	if o.only == "" || o.only == "quiet" {
-		quiet, err := quietReport(ctx, dev.FrontendHostPort(), o.adminURL, storage)
+		quiet, err := quietReport(ctx, dev.FrontendHostPort(), o.adminURL, storage, charts)
 		if err != nil {
 			return fmt.Errorf("quiet-hours benchmark: %w", err)
 		}
@@ -502,10 +521,18 @@ func run(ctx context.Context, o options) error {
 		}
 		fmt.Fprintf(os.Stderr, "report written to %s\n", o.out)
 	}
+	// After the report, which is the run's result even if a chart fails.
+	if err := charts.write(); err != nil {
+		return err
+	}
+	if len(charts.files) > 0 {
+		fmt.Fprintf(os.Stderr, "charts written to %s\n", charts.dir)
+	}
 	return nil
 }
 
-func render(o options, storage string, bf, rf figures, n int) string {
+// render returns the section's markdown; charts is the markdown that shows its charts, or "".
+func render(o options, storage string, bf, rf figures, n int, charts string) string {
 	latRatio := float64(rf.p50) / float64(bf.p50)
 	tailRatio := float64(rf.p99) / float64(bf.p99)
 	rateRatio := rf.rate / bf.rate
@@ -525,6 +552,7 @@ func render(o options, storage string, bf, rf figures, n int) string {
 	fmt.Fprintf(&s, "| latency p50 (%d sequential samples) | %s | %s |\n", n, ms(bf.p50), ms(rf.p50))
 	fmt.Fprintf(&s, "| latency p99 | %s | %s |\n", ms(bf.p99), ms(rf.p99))
 	fmt.Fprintf(&s, "| throughput (%d starts, %d in flight) | %.1f workflows/s | %.1f calls/s |\n\n", o.burst, o.concurrency, bf.rate, rf.rate)
+	s.WriteString(charts)
 	fmt.Fprintf(&s, "| ratio | value | target (from the conversation work onward) | status |\n|---|---|---|---|\n")
 	fmt.Fprintf(&s, "| Ringback p50 ÷ bare p50 | %.2f× | ≤ 1.00× | %s |\n", latRatio, verdict(latRatio <= 1.0))
 	fmt.Fprintf(&s, "| Ringback p99 ÷ bare p99 | %.2f× | ≤ 2.00× | %s |\n", tailRatio, verdict(tailRatio <= 2.0))

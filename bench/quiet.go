@@ -792,6 +792,7 @@ type fleetFigures struct {
 	reached      int           // distinct recipients
 	early        int           // arrivals before the wake-up instant
 	lost, twice  int
+	sinceWake    []time.Duration // each recipient's first arrival from the wake-up instant (early: negative), sorted
 }
 
 func pilotSize(n int) int { return min(n, max(50, min(400, n/25))) }
@@ -981,6 +982,7 @@ func measureFleet(ctx context.Context, name string, f sleeperFleet, w *workerPro
 		if t.Before(main.wake) {
 			fig.early++
 		}
+		fig.sinceWake = append(fig.sinceWake, t.Sub(main.wake))
 	}
 	if len(times) > 0 {
 		first, last := times[0], times[len(times)-1]
@@ -1055,8 +1057,9 @@ func poll(ctx context.Context, timeout, period time.Duration, cond func() (bool,
 // ---- the section ------------------------------------------------------------------------------
 
 // quietReport measures both fleets on the dev server at hostPort, with a database of its own on
-// adminURL, and returns its section of the report ("" when -sleepers is 0).
-func quietReport(ctx context.Context, hostPort, adminURL, storage string) (string, error) {
+// adminURL, and returns its section of the report ("" when -sleepers is 0), its chart queued in
+// charts.
+func quietReport(ctx context.Context, hostPort, adminURL, storage string, charts *chartSet) (string, error) {
 	n := *sleepers
 	if *quick && !flagSet("sleepers") {
 		n = 1_000
@@ -1209,8 +1212,12 @@ func quietReport(ctx context.Context, hostPort, adminURL, storage string) (strin
 		return "", nil
 	}
 
+	drain := charts.add("wakeup-drain.png", "Wake-up drain", func(path string) error {
+		return drainChart(path, n, bf.sinceWake, rf.sinceWake)
+	})
 	return renderQuiet(quietRun{n: n, conc: conc, storage: storage, started: started, loadBefore: loadBefore, loadAfter: loadAverage(),
-		zone: zone, loc: loc, window: fleet.window["main"], cacheSize: realCfg.WorkflowCacheSize, concurrency: realCfg.WorkerConcurrency, bare: bf, real: rf}), nil
+		zone: zone, loc: loc, window: fleet.window["main"], cacheSize: realCfg.WorkflowCacheSize, concurrency: realCfg.WorkerConcurrency, bare: bf, real: rf,
+		charts: drain}), nil
 }
 
 // lookupEnv reads settings from KEY=VALUE pairs.
@@ -1240,6 +1247,7 @@ type quietRun struct {
 	cacheSize             int // the Ringback worker's sticky cache, in workflow executions
 	concurrency           int // the Ringback worker's workflow tasks in flight
 	bare, real            fleetFigures
+	charts                string // the markdown that shows the section's chart, or ""
 }
 
 func renderQuiet(r quietRun) string {
@@ -1316,6 +1324,7 @@ func renderQuiet(r quietRun) string {
 		fromWake(b), fromWake(c), 100*fromWake(c)/max(fromWake(b), 1e-9))
 	fmt.Fprintf(&s, "| reached / lost / reached twice / early | %d / %d / %d / %d | %d / %d / %d / %d |\n\n",
 		b.reached, b.lost, b.twice, b.early, c.reached, c.lost, c.twice, c.early)
+	s.WriteString(r.charts)
 
 	ratio := 0.0
 	if b.rate > 0 {
