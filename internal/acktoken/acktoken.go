@@ -53,7 +53,9 @@ func Verify(key []byte, token string, now time.Time) (Claim, error) {
 	// Strict: a token has exactly one spelling, so a link cannot be varied to dodge a log search.
 	enc := base64.RawURLEncoding.Strict()
 	b64, sig64, ok := strings.Cut(token, ".")
-	if !ok || len(token) > 512 {
+	// Strict decoding still skips carriage returns and newlines, so the alphabet is checked
+	// first: otherwise "ab\rcd" would be accepted as a second spelling of "abcd".
+	if !ok || len(token) > 512 || !base64URL(b64) || !base64URL(sig64) {
 		return Claim{}, ErrInvalid
 	}
 	body, err1 := enc.DecodeString(b64)
@@ -75,6 +77,17 @@ func Verify(key []byte, token string, now time.Time) (Claim, error) {
 		return Claim{}, ErrInvalid
 	}
 	return c, nil
+}
+
+// base64URL reports whether s uses only the unpadded base64url alphabet.
+func base64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func mac(key []byte, body string) []byte {
