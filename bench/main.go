@@ -41,6 +41,7 @@ import (
 	"github.com/ringback/ringback/internal/searchattr"
 	"github.com/ringback/ringback/internal/temporalclient"
 	"github.com/ringback/ringback/internal/tenantspec"
+	"github.com/ringback/ringback/internal/twiliofake"
 	"github.com/ringback/ringback/internal/twiliosig"
 	"github.com/ringback/ringback/keyring"
 	"github.com/ringback/ringback/store"
@@ -137,35 +138,38 @@ func (b *bare) trigger(ctx context.Context, i int) (<-chan time.Time, error) {
 
 // ---- the real path: signed webhook → ingress → conversation → SendSMS → Twilio fake ----------
 
-type twilioFake struct {
+// firstTexts hands each caller's first text's arrival at the Twilio fake to whoever waits for it.
+type firstTexts struct {
 	mu      sync.Mutex
 	waiting map[string]chan time.Time
-	srv     *httptest.Server
 }
 
-func newTwilioFake() *twilioFake {
-	f := &twilioFake{waiting: map[string]chan time.Time{}}
-	var n atomic.Int64
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		at := time.Now()
-		_ = r.ParseForm()
+func newFirstTexts(fake *twiliofake.Server) *firstTexts {
+	f := &firstTexts{waiting: map[string]chan time.Time{}}
+	fake.OnAccept(func(t twiliofake.Text) {
 		f.mu.Lock()
-		ch := f.waiting[r.PostForm.Get("To")]
-		delete(f.waiting, r.PostForm.Get("To"))
+		ch := f.waiting[t.To]
+		delete(f.waiting, t.To)
 		f.mu.Unlock()
 		if ch != nil {
-			ch <- at
+			ch <- t.At
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusCreated)
-		fmt.Fprintf(w, `{"sid":"SM%032d"}`, n.Add(1))
-	}))
+	})
 	return f
+}
+
+// expect returns the channel the first text to caller will arrive on.
+func (f *firstTexts) expect(caller string) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	f.mu.Lock()
+	f.waiting[caller] = ch
+	f.mu.Unlock()
+	return ch
 }
 
 type webhookPath struct {
 	base    string
-	fake    *twilioFake
+	texts   *firstTexts
 	client  *http.Client
 	callers atomic.Int64
 }
@@ -192,10 +196,7 @@ func (r *webhookPath) trigger(ctx context.Context, _ int) (<-chan time.Time, err
 	if err != nil {
 		return nil, err
 	}
-	ch := make(chan time.Time, 1)
-	r.fake.mu.Lock()
-	r.fake.waiting[from] = ch
-	r.fake.mu.Unlock()
+	ch := r.texts.expect(from)
 	var sid [16]byte
 	_, _ = rand.Read(sid[:])
 	form := map[string]string{
@@ -403,9 +404,10 @@ func run(ctx context.Context, o options) error {
 	bw.RegisterWorkflow(BareWorkflow)
 	bw.RegisterActivity(BareActivity)
 
-	fake := newTwilioFake()
-	defer fake.srv.Close()
-	sender, err := sms.NewTwilio(sms.TwilioOptions{AccountSID: accountSID, AuthToken: authToken, APIURL: fake.srv.URL})
+	fake := twiliofake.New(accountSID, authToken)
+	defer fake.Close()
+	texts := newFirstTexts(fake)
+	sender, err := sms.NewTwilio(sms.TwilioOptions{AccountSID: accountSID, AuthToken: authToken, APIURL: fake.URL})
 	if err != nil {
 		return err
 	}
@@ -437,7 +439,7 @@ func run(ctx context.Context, o options) error {
 	})
 	httpc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency * 2}}
 	b := &bare{c: c, queue: bareQueue, run: runID}
-	r := &webhookPath{base: srv.URL, fake: fake, client: httpc}
+	r := &webhookPath{base: srv.URL, texts: texts, client: httpc}
 
 	var report string
 	if o.only == "" || o.only == "latency" {

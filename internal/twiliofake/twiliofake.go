@@ -47,6 +47,7 @@ type Server struct {
 	faultEnd chan struct{} // closed when a Hang ends
 	posts    int
 	lists    int
+	onAccept func(Text)
 }
 
 // New starts a fake for one account; Close stops it.
@@ -65,6 +66,14 @@ func (s *Server) SetFault(f Fault) {
 		s.faultEnd = make(chan struct{})
 	}
 	s.fault = f
+}
+
+// OnAccept has fn called with each text as it is accepted, before the answer is written: for a
+// caller that times arrivals and must not poll for them. Set it before texts arrive.
+func (s *Server) OnAccept(fn func(Text)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onAccept = fn
 }
 
 // Texts returns every text accepted so far, in order.
@@ -135,7 +144,11 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, drop bool) {
 	s.mu.Lock()
 	t := Text{SID: fmt.Sprintf("SM%032d", len(s.texts)+1), To: to, From: from, Body: body, At: time.Now()}
 	s.texts = append(s.texts, t)
+	notify := s.onAccept
 	s.mu.Unlock()
+	if notify != nil {
+		notify(t)
+	}
 	if drop {
 		// The text is accepted; the answer is lost on the way back.
 		if hj, ok := w.(http.Hijacker); ok {
