@@ -101,15 +101,7 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		// conversations' tasks flood the sticky queue, the ones not taken within its 5 s move to
 		// the normal queue, and every poller keeps long-polling the now empty sticky queue on the
 		// strength of its last backlog report, for up to a minute at a time.
-		//
-		// Each poll holds a task slot while it waits, for up to a minute when its queue is empty.
-		// The SDK's default ceiling (100 pollers) is above the slot count, so sticky polls
-		// scaled up by a burst could hold every slot, leaving none to poll the normal queue
-		// with: a quarter of the slots at most goes to polls.
-		WorkflowTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{
-			InitialNumberOfPollers: min(5, maxWorkflowPollers(cfg.WorkerConcurrency)),
-			MaximumNumberOfPollers: maxWorkflowPollers(cfg.WorkerConcurrency),
-		}),
+		WorkflowTaskPollerBehavior: sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{}),
 	})
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)
@@ -160,10 +152,4 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	return nil
-}
-
-// maxWorkflowPollers bounds the workflow-task polls in flight to a quarter of the task slots
-// (and at least one per queue kind).
-func maxWorkflowPollers(slots int) int {
-	return max(2, slots/4)
 }
