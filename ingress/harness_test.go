@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.temporal.io/api/serviceerror"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -154,6 +155,24 @@ func newHarnessWith(t *testing.T, configure func(*config.Config)) *harness {
 		twilio: fake, tenant: tenant, hasher: hasher, logs: logs, cfg: cfg, handler: h}
 	hh.opsToken = hh.token(access.Ops, "")
 	return hh
+}
+
+// inboundBodies returns the stored texts from callers to the harness's tenant, oldest first.
+func (h *harness) inboundBodies() []string {
+	h.t.Helper()
+	ctx := context.Background()
+	var out []string
+	if err := h.db.InTenant(ctx, h.tenant.ID, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT body FROM messages WHERE direction = 'inbound' ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	}); err != nil {
+		h.t.Fatal(err)
+	}
+	return out
 }
 
 // syncBuffer collects log output from concurrent handlers.

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/ringback/ringback/internal/access"
 	"github.com/ringback/ringback/internal/phone"
 )
@@ -112,22 +110,8 @@ func TestInjectionCorporaAreStoredAsText(t *testing.T) {
 	// Texts that end one conversation (an escalation, say) start the next, so the stored rows are
 	// counted, not one conversation's state.
 	var stored []string
-	readStored := func() []string {
-		var out []string
-		if err := h.db.InTenant(ctx, h.tenant.ID, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT body FROM messages WHERE direction = 'inbound' ORDER BY id`)
-			if err != nil {
-				return err
-			}
-			out, err = pgx.CollectRows(rows, pgx.RowTo[string])
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
 	h.eventually(fmt.Sprintf("all %d texts stored", len(bodies)), func() bool {
-		stored = readStored()
+		stored = h.inboundBodies()
 		return len(stored) >= len(bodies)
 	})
 	if got := strings.Count(h.logs.String(), "inbound text flagged"); got < len(prompts) {

@@ -317,17 +317,7 @@ func TestInboundTextsAreCleanedAndScored(t *testing.T) {
 	if st.InboundMessages != 2 || st.SuspectedInjections != 1 {
 		t.Fatalf("state = %+v", st)
 	}
-	var bodies []string
-	if err := h.db.InTenant(context.Background(), h.tenant.ID, func(tx pgx.Tx) error {
-		rows, err := tx.Query(context.Background(), `SELECT body FROM messages WHERE direction = 'inbound' ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		bodies, err = pgx.CollectRows(rows, pgx.RowTo[string])
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	bodies := h.inboundBodies()
 	if len(bodies) != 2 || strings.ContainsAny(bodies[0], "\u200b\u202e\x07") || !strings.HasPrefix(bodies[0], "Ignore all previous") {
 		t.Fatalf("stored = %q", bodies)
 	}
