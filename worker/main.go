@@ -154,21 +154,24 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	return nil
 }
 
-// workflowPollers polls the sticky and the normal queue separately, each scaling between a floor
-// and the SDK's ceiling. The floor is what matters: while conversations sleep every poll comes back
-// empty and the autoscaler lowers both kinds to their minimum, the SDK's default of one. At 08:00
-// the conversations evicted from the cache all wake on the normal queue, and a single normal poll
-// drains them one workflow task at a time, because the autoscaler grows a kind only when the
-// server asks for more polls and ingestion rose by 10% over its last period; meanwhile the cached
-// conversations' burst grows the sticky polls, which then hold task slots long-polling an empty
-// queue. A floor of a few normal polls keeps that backlog moving from the first second (measured
-// with the bench's quiet-hours section alone: 6,000 conversations drained at 41.1 texts/s against
-// 36.1 with the default floor, in back-to-back runs). Each poll holds one of the worker's task
-// slots, so the floor stays well under them.
+// workflowPollers polls the sticky and the normal queue separately, each kind scaling between a
+// floor and a ceiling. Both bounds matter at 08:00, when thousands of conversations wake at once:
+//
+//   - While conversations sleep every poll comes back empty, and the autoscaler lowers each kind
+//     to its minimum, the SDK's default of one. The conversations evicted from the cache then all
+//     wake on the normal queue, and it grows a kind only when the server asks for more polls and
+//     ingestion rose by 10% over its last period. The floor keeps several normal polls open.
+//   - The cached conversations' burst on the sticky queue drives its polls to the SDK's ceiling
+//     of 100. Every poll holds one of the worker's task slots while it long-polls, and the sticky
+//     queue is empty again within seconds, so the sticky polls held 63 of 64 slots for minutes.
+//     The normal queue's backlog (7,811 tasks) was dispatched through the one slot left, at about
+//     7 texts/s. The ceiling leaves most slots to the normal queue and to running tasks.
 func workflowPollers(taskSlots int) sdkworker.PollerBehavior {
-	floor := min(8, max(1, taskSlots/4))
+	ceiling := max(1, taskSlots/4)
+	floor := min(8, ceiling)
 	return sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{
 		InitialNumberOfPollers: floor,
 		MinimumNumberOfPollers: floor,
+		MaximumNumberOfPollers: ceiling,
 	})
 }
