@@ -17,12 +17,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -84,7 +86,14 @@ func main() {
 	flag.StringVar(&o.charts, "charts", "", "directory for the PNG charts of the run (default: performance/ next to the report, when one is written; empty: none)")
 	flag.Parse()
 	o.chartsByReport = !flagSet("charts")
-	if err := run(context.Background(), o); err != nil {
+	// An interrupted run still stops the dev server and the workers it started and drops its
+	// database: the sections return on the cancelled context and their deferred cleanups run. A
+	// second interrupt is not caught, and ends the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	err := run(ctx, o)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
