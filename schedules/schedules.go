@@ -31,7 +31,7 @@ func Wanted(cfg config.Config) []Schedule {
 		ID: workflows.RetentionScheduleID, Every: 24 * time.Hour,
 		Action: &sdkclient.ScheduleWorkflowAction{
 			ID: workflows.RetentionWorkflowID, Workflow: workflows.RetentionSweep,
-			Args: []any{workflows.RetentionSweepInput{}}, TaskQueue: cfg.TaskQueue,
+			Args: []any{workflows.RetentionSweepInput{}}, TaskQueue: cfg.ComplianceTaskQueue,
 		},
 	}}
 	if cfg.Compliance.BackupDir != "" {
@@ -39,7 +39,7 @@ func Wanted(cfg config.Config) []Schedule {
 			ID: workflows.BackupScheduleID, Every: cfg.Compliance.BackupInterval,
 			Action: &sdkclient.ScheduleWorkflowAction{
 				ID: workflows.BackupWorkflowID, Workflow: workflows.DatabaseBackup,
-				Args: []any{workflows.DatabaseBackupInput{}}, TaskQueue: cfg.TaskQueue,
+				Args: []any{workflows.DatabaseBackupInput{}}, TaskQueue: cfg.ComplianceTaskQueue,
 			},
 		})
 	}

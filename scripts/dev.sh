@@ -187,6 +187,7 @@ master_key=${master_key:-$(random_key_b64)}
 			TEMPORAL_ADDRESS "127.0.0.1:$temporal_port" \
 			TEMPORAL_NAMESPACE default \
 			RINGBACK_TASK_QUEUE ringback \
+			RINGBACK_COMPLIANCE_TASK_QUEUE ringback-compliance \
 			RINGBACK_LISTEN_ADDR "$starter_addr" \
 			RINGBACK_PUBLIC_URL "$public_url" \
 			TWILIO_ACCOUNT_SID "" \

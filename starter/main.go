@@ -54,7 +54,7 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		Start(ctx context.Context, tenantID, name string) error
 	}
 	if cfg.Compliance.StripeSecretKey != "" {
-		onboarding = &lifecycle.Onboarding{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, PriceID: cfg.Compliance.StripePriceID}
+		onboarding = &lifecycle.Onboarding{Temporal: conn.Temporal, TaskQueue: cfg.ComplianceTaskQueue, PriceID: cfg.Compliance.StripePriceID}
 	} else {
 		log.Warn("billing is off (no STRIPE_SECRET_KEY): new tenants get no Stripe customer or subscription")
 	}
@@ -62,9 +62,9 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		Config: cfg, Log: log, Store: conn.Store, Temporal: conn.Temporal, Hasher: hasher, Codec: conn.Codec,
 		// Webhook secrets are sealed under the tenants' data keys, the payload codec's keyring.
 		Keys: conn.Keys, AckKey: acktoken.DeriveKey(cfg.PhoneHashKey),
-		Closures:   &lifecycle.Closures{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Retention: cfg.Compliance.ClosureRetention},
+		Closures:   &lifecycle.Closures{Temporal: conn.Temporal, TaskQueue: cfg.ComplianceTaskQueue, Retention: cfg.Compliance.ClosureRetention},
 		Onboarding: onboarding,
-		Requests: &lifecycle.Requests{Store: conn.Store, Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Hasher: hasher,
+		Requests: &lifecycle.Requests{Store: conn.Store, Temporal: conn.Temporal, TaskQueue: cfg.ComplianceTaskQueue, Hasher: hasher,
 			Zone: cfg.Compliance.ComplianceZone},
 	})
 	ln, err := net.Listen("tcp", cfg.ListenAddr)

@@ -106,27 +106,41 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	w.RegisterWorkflow(workflows.Conversation)
 	w.RegisterWorkflow(workflows.ConsentReply)
 	w.RegisterWorkflow(workflows.TenantWebhook)
-	w.RegisterWorkflow(workflows.AccountClosure)
-	w.RegisterWorkflow(workflows.RetentionSweep)
-	w.RegisterWorkflow(workflows.DatabaseBackup)
 	w.RegisterActivity(acts)
-	w.RegisterActivity(&closure.Closure{
-		Store: db, Keys: conn.Keys, Temporal: conn.Temporal, Namespace: conn.Namespace, Log: log,
-	})
-	w.RegisterActivity(&retention.Retention{Store: db, Log: log})
-	w.RegisterWorkflow(workflows.SecurityIncident)
-	w.RegisterActivity(&incident.Incidents{
-		Store: db, Texts: acts, Hasher: hasher, CompliancePhone: cfg.Compliance.CompliancePhone, PlatformNumber: cfg.Compliance.PlatformNumber,
-	})
-	w.RegisterWorkflow(workflows.DataSubjectRequest)
-	w.RegisterActivity(&dsr.Requests{
-		Store: db, Keys: conn.Keys, Hasher: hasher, Texts: acts, Temporal: conn.Temporal, Namespace: conn.Namespace,
-		PublicURL: cfg.PublicURL, CompliancePhone: cfg.Compliance.CompliancePhone, PlatformNumber: cfg.Compliance.PlatformNumber, Log: log,
-	})
-	w.RegisterActivity(&backup.Backups{
-		DatabaseURL: cfg.DatabaseURL, Dir: cfg.Compliance.BackupDir, Key: cfg.Compliance.BackupKey,
-		Keep: cfg.Compliance.BackupKeep, Logger: log,
-	})
+
+	// Compliance work polls a queue of its own with the SDK's default task slots, apart from
+	// the conversations (see config.ComplianceTaskQueue): while a text is in flight its
+	// conversation holds a workflow task slot, so a provider that hangs can hold every slot on
+	// the conversation queue for as long as it hangs.
+	cw := sdkworker.New(conn.Temporal, cfg.ComplianceTaskQueue, sdkworker.Options{})
+	compliance := []sdkworker.Registry{cw, w}
+	for _, r := range compliance {
+		r.RegisterWorkflow(workflows.AccountClosure)
+		r.RegisterWorkflow(workflows.RetentionSweep)
+		r.RegisterWorkflow(workflows.DatabaseBackup)
+		r.RegisterWorkflow(workflows.SecurityIncident)
+		r.RegisterWorkflow(workflows.DataSubjectRequest)
+	}
+	// The conversation worker keeps them registered too: requests and closures started while every
+	// workflow shared one queue run there until they end (a closure lasts 90 days).
+	cw.RegisterActivity(acts)
+	for _, r := range compliance {
+		r.RegisterActivity(&closure.Closure{
+			Store: db, Keys: conn.Keys, Temporal: conn.Temporal, Namespace: conn.Namespace, Log: log,
+		})
+		r.RegisterActivity(&retention.Retention{Store: db, Log: log})
+		r.RegisterActivity(&incident.Incidents{
+			Store: db, Texts: acts, Hasher: hasher, CompliancePhone: cfg.Compliance.CompliancePhone, PlatformNumber: cfg.Compliance.PlatformNumber,
+		})
+		r.RegisterActivity(&dsr.Requests{
+			Store: db, Keys: conn.Keys, Hasher: hasher, Texts: acts, Temporal: conn.Temporal, Namespace: conn.Namespace,
+			PublicURL: cfg.PublicURL, CompliancePhone: cfg.Compliance.CompliancePhone, PlatformNumber: cfg.Compliance.PlatformNumber, Log: log,
+		})
+		r.RegisterActivity(&backup.Backups{
+			DatabaseURL: cfg.DatabaseURL, Dir: cfg.Compliance.BackupDir, Key: cfg.Compliance.BackupKey,
+			Keep: cfg.Compliance.BackupKeep, Logger: log,
+		})
+	}
 	if cfg.Compliance.BackupDir == "" {
 		log.Warn("no RINGBACK_BACKUP_DIR: scheduled database backups are off")
 	} else if cfg.Compliance.BackupKeyIsDevDefault {
@@ -137,14 +151,21 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		w.RegisterWorkflow(workflows.TenantOnboarding)
-		w.RegisterActivity(&billing.Billing{Stripe: api, Accounts: db})
+		for _, r := range compliance {
+			r.RegisterWorkflow(workflows.TenantOnboarding)
+			r.RegisterActivity(&billing.Billing{Stripe: api, Accounts: db})
+		}
 	}
 	if err := schedules.Ensure(ctx, conn.Temporal.ScheduleClient(), schedules.Wanted(cfg)); err != nil {
 		return err
 	}
 
-	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.Bool("sandbox", cfg.Sandbox()))
+	if err := cw.Start(); err != nil {
+		return fmt.Errorf("compliance worker: %w", err)
+	}
+	defer cw.Stop()
+	log.Info("worker running", slog.String("task_queue", cfg.TaskQueue), slog.String("compliance_task_queue", cfg.ComplianceTaskQueue),
+		slog.Bool("sandbox", cfg.Sandbox()))
 	// Run stops on the channel closing: in-flight activities get the worker's stop timeout to finish.
 	stopCh := make(chan any)
 	go func() { <-ctx.Done(); close(stopCh) }()

@@ -47,7 +47,7 @@ func closureCmd(ctx context.Context, cfg config.Config, sub string, args []strin
 		return err
 	}
 	defer conn.Close()
-	closures := &lifecycle.Closures{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Retention: cfg.Compliance.ClosureRetention}
+	closures := &lifecycle.Closures{Temporal: conn.Temporal, TaskQueue: cfg.ComplianceTaskQueue, Retention: cfg.Compliance.ClosureRetention}
 	actor := store.ActorFrom(ctx)
 
 	if sub == "start" {

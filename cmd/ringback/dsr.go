@@ -61,7 +61,7 @@ func dsrCmd(ctx context.Context, cfg config.Config, sub string, args []string, o
 	if err != nil {
 		return fmt.Errorf("dsr: RINGBACK_PHONE_HASH_KEY: %w", err)
 	}
-	reqs := &lifecycle.Requests{Store: conn.Store, Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, Hasher: hasher, Zone: cfg.Compliance.ComplianceZone}
+	reqs := &lifecycle.Requests{Store: conn.Store, Temporal: conn.Temporal, TaskQueue: cfg.ComplianceTaskQueue, Hasher: hasher, Zone: cfg.Compliance.ComplianceZone}
 	actor := store.ActorFrom(ctx)
 
 	switch sub {

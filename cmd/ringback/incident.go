@@ -73,7 +73,7 @@ func incidentCmd(ctx context.Context, cfg config.Config, sub string, args []stri
 	case "open":
 		incidentID := tenantspec.NewID()
 		if _, err := conn.Temporal.ExecuteWorkflow(ctx, sdkclient.StartWorkflowOptions{
-			ID: workflows.IncidentWorkflowID(incidentID), TaskQueue: cfg.TaskQueue,
+			ID: workflows.IncidentWorkflowID(incidentID), TaskQueue: cfg.ComplianceTaskQueue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		}, workflows.SecurityIncident, workflows.IncidentInput{IncidentID: incidentID, Tenants: ids, Summary: *summary, OpenedBy: actor, AwareAt: aware}); err != nil {
 			return fmt.Errorf("incident open: %w", err)

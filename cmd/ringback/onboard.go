@@ -22,7 +22,7 @@ func startOnboarding(ctx context.Context, cfg config.Config, t store.Tenant) err
 		return err
 	}
 	defer conn.Close()
-	o := &lifecycle.Onboarding{Temporal: conn.Temporal, TaskQueue: cfg.TaskQueue, PriceID: cfg.Compliance.StripePriceID}
+	o := &lifecycle.Onboarding{Temporal: conn.Temporal, TaskQueue: cfg.ComplianceTaskQueue, PriceID: cfg.Compliance.StripePriceID}
 	return o.Start(ctx, t.ID, t.Name)
 }
 

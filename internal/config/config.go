@@ -32,7 +32,13 @@ const (
 type Config struct {
 	Env         Env
 	DatabaseURL string
-	TaskQueue   string
+	// TaskQueue carries the conversations and what they start (consent replies, tenant webhooks).
+	TaskQueue string
+	// ComplianceTaskQueue carries data-subject requests, account closures, retention sweeps,
+	// backups, incidents and onboarding, on task slots of their own: a conversation holds a
+	// workflow task slot while its text is in flight, so a hung SMS provider can take every slot
+	// on TaskQueue, and legal deadlines must not wait for it.
+	ComplianceTaskQueue string
 
 	ListenAddr string
 	// PublicURL is the scheme://host[:port] Twilio uses to reach the starter; signatures are
@@ -180,6 +186,10 @@ func Load(lookup Lookup, role Role) (Config, error) {
 		TwilioAuthToken:  get("TWILIO_AUTH_TOKEN", ""),
 		TwilioAPIURL:     strings.TrimRight(get("TWILIO_API_URL", "https://api.twilio.com"), "/"),
 		AuditSigningKey:  get("RINGBACK_AUDIT_SIGNING_KEY", ""),
+	}
+	c.ComplianceTaskQueue = get("RINGBACK_COMPLIANCE_TASK_QUEUE", c.TaskQueue+"-compliance")
+	if c.ComplianceTaskQueue == c.TaskQueue {
+		errs = append(errs, errors.New("RINGBACK_COMPLIANCE_TASK_QUEUE: must differ from RINGBACK_TASK_QUEUE, so that compliance work keeps task slots of its own"))
 	}
 	if c.Env != Dev && c.Env != Production {
 		errs = append(errs, fmt.Errorf("RINGBACK_ENV: %q is neither %q nor %q", c.Env, Dev, Production))

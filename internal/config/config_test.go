@@ -33,8 +33,31 @@ func TestLoadDefaults(t *testing.T) {
 	if c.PublicURL != "https://ringback.example.com" {
 		t.Fatalf("trailing slash kept: %q", c.PublicURL)
 	}
+	if c.ComplianceTaskQueue != "ringback-compliance" {
+		t.Fatalf("compliance task queue = %q, want one of its own next to the default", c.ComplianceTaskQueue)
+	}
 	if c.Sandbox() {
 		t.Fatal("sandbox with an account SID")
+	}
+}
+
+func TestComplianceTaskQueueIsSeparate(t *testing.T) {
+	m := base()
+	m["RINGBACK_TASK_QUEUE"] = "calls"
+	c, err := Load(FromMap(m), Worker)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ComplianceTaskQueue != "calls-compliance" {
+		t.Fatalf("compliance task queue = %q, want it named after RINGBACK_TASK_QUEUE", c.ComplianceTaskQueue)
+	}
+	m["RINGBACK_COMPLIANCE_TASK_QUEUE"] = "legal"
+	if c, err = Load(FromMap(m), Worker); err != nil || c.ComplianceTaskQueue != "legal" {
+		t.Fatalf("explicit compliance task queue: %q, %v", c.ComplianceTaskQueue, err)
+	}
+	m["RINGBACK_COMPLIANCE_TASK_QUEUE"] = "calls"
+	if _, err := Load(FromMap(m), Worker); err == nil || !strings.Contains(err.Error(), "RINGBACK_COMPLIANCE_TASK_QUEUE") {
+		t.Fatalf("the same queue for both: err = %v", err)
 	}
 }
 
