@@ -113,34 +113,24 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 	// conversation holds a workflow task slot, so a provider that hangs can hold every slot on
 	// the conversation queue for as long as it hangs.
 	cw := sdkworker.New(conn.Temporal, cfg.ComplianceTaskQueue, sdkworker.Options{})
-	compliance := []sdkworker.Registry{cw, w}
-	for _, r := range compliance {
-		r.RegisterWorkflow(workflows.AccountClosure)
-		r.RegisterWorkflow(workflows.RetentionSweep)
-		r.RegisterWorkflow(workflows.DatabaseBackup)
-		r.RegisterWorkflow(workflows.SecurityIncident)
-		r.RegisterWorkflow(workflows.DataSubjectRequest)
-	}
-	// The conversation worker keeps them registered too: requests and closures started while every
-	// workflow shared one queue run there until they end (a closure lasts 90 days).
 	cw.RegisterActivity(acts)
-	for _, r := range compliance {
-		r.RegisterActivity(&closure.Closure{
-			Store: db, Keys: conn.Keys, Temporal: conn.Temporal, Namespace: conn.Namespace, Log: log,
-		})
-		r.RegisterActivity(&retention.Retention{Store: db, Log: log})
-		r.RegisterActivity(&incident.Incidents{
+	complianceActivities := []any{
+		&closure.Closure{Store: db, Keys: conn.Keys, Temporal: conn.Temporal, Namespace: conn.Namespace, Log: log},
+		&retention.Retention{Store: db, Log: log},
+		&incident.Incidents{
 			Store: db, Texts: acts, Hasher: hasher, CompliancePhone: cfg.Compliance.CompliancePhone, PlatformNumber: cfg.Compliance.PlatformNumber,
-		})
-		r.RegisterActivity(&dsr.Requests{
+		},
+		&dsr.Requests{
 			Store: db, Keys: conn.Keys, Hasher: hasher, Texts: acts, Temporal: conn.Temporal, Namespace: conn.Namespace,
 			PublicURL: cfg.PublicURL, CompliancePhone: cfg.Compliance.CompliancePhone, PlatformNumber: cfg.Compliance.PlatformNumber, Log: log,
-		})
-		r.RegisterActivity(&backup.Backups{
+		},
+		&backup.Backups{
 			DatabaseURL: cfg.DatabaseURL, Dir: cfg.Compliance.BackupDir, Key: cfg.Compliance.BackupKey,
 			Keep: cfg.Compliance.BackupKeep, Logger: log,
-		})
+		},
 	}
+	complianceWorkflows := []any{workflows.AccountClosure, workflows.RetentionSweep, workflows.DatabaseBackup,
+		workflows.SecurityIncident, workflows.DataSubjectRequest}
 	if cfg.Compliance.BackupDir == "" {
 		log.Warn("no RINGBACK_BACKUP_DIR: scheduled database backups are off")
 	} else if cfg.Compliance.BackupKeyIsDevDefault {
@@ -151,9 +141,17 @@ func run(ctx context.Context, lookup config.Lookup, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range compliance {
-			r.RegisterWorkflow(workflows.TenantOnboarding)
-			r.RegisterActivity(&billing.Billing{Stripe: api, Accounts: db})
+		complianceWorkflows = append(complianceWorkflows, workflows.TenantOnboarding)
+		complianceActivities = append(complianceActivities, &billing.Billing{Stripe: api, Accounts: db})
+	}
+	// The conversation worker runs them too: requests and closures started while every workflow
+	// shared one queue stay there until they end (a closure lasts 90 days).
+	for _, r := range []sdkworker.Registry{cw, w} {
+		for _, wf := range complianceWorkflows {
+			r.RegisterWorkflow(wf)
+		}
+		for _, a := range complianceActivities {
+			r.RegisterActivity(a)
 		}
 	}
 	if err := schedules.Ensure(ctx, conn.Temporal.ScheduleClient(), schedules.Wanted(cfg)); err != nil {
